@@ -1,0 +1,1 @@
+"""Users, roles, unit scopes, second factor, API tokens."""

@@ -1,0 +1,50 @@
+"""``chinhquyenso`` command line: a thin wrapper over Django management commands.
+
+``chinhquyenso create-token alice`` runs the management command ``create_token``.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+HELP = """\
+chinhquyenso — Nền tảng Chính quyền số cấp tỉnh / provincial digital-government platform
+
+Cách dùng / usage: chinhquyenso <lệnh|command> [tùy chọn|options]
+
+Lệnh thường dùng / common commands:
+  serve [--host H] [--port P]   Chạy máy chủ web / run the web server (default 127.0.0.1:8000)
+  worker                        Chạy tiến trình nền (hàng đợi, tác vụ định kỳ) / run the background worker
+  migrate                       Tạo/cập nhật cơ sở dữ liệu / create or upgrade the database
+  demo                          Nạp dữ liệu mẫu tỉnh An Giang / load the An Giang demo
+  createadmin                   Tạo tài khoản quản trị cấp tỉnh / create a province administrator
+  create-token USERNAME         Tạo mã truy cập API (in ra một lần) / create an API token (printed once)
+  audit-verify                  Kiểm tra chuỗi băm nhật ký kiểm toán / verify the audit-log hash chain
+  workdays add|between|list     Lịch làm việc: cộng ngày làm việc, đếm, liệt kê ngày nghỉ /
+                                working calendar: add working days, count, list days off
+
+Mọi lệnh quản trị Django khác cũng dùng được / every other Django management command works too.
+Trợ giúp từng lệnh / help for one command: chinhquyenso <lệnh> --help
+"""
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = list(sys.argv[1:] if argv is None else argv)
+    if not args or args[0] in {"-h", "--help", "help"}:
+        sys.stdout.write(HELP)
+        return
+    if args[0] in {"--version", "version"}:
+        import chinhquyenso
+
+        sys.stdout.write(f"chinhquyenso {chinhquyenso.__version__}\n")
+        return
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "chinhquyenso.settings")
+    from django.core.management import execute_from_command_line
+
+    command = args[0].replace("-", "_")
+    execute_from_command_line(["chinhquyenso", command, *args[1:]])
+
+
+if __name__ == "__main__":
+    main()

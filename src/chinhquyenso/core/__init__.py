@@ -1,0 +1,1 @@
+"""Bottom of the stack: helpers every app may use (text folding, request ids, projector registry, API errors)."""

@@ -1,0 +1,1 @@
+"""Administrative units (đơn vị hành chính) and agencies (cơ quan), with dated history."""

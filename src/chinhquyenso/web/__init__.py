@@ -1,0 +1,1 @@
+"""Base layout, navigation, per-role home page, public pages."""

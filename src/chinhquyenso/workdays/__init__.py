@@ -1,0 +1,1 @@
+"""Vietnamese working calendar and deadline arithmetic (lịch làm việc, tính hạn)."""

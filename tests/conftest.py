@@ -1,0 +1,11 @@
+"""Shared fixtures. Tests hit the real database (SQLite by default, PostgreSQL with DATABASE_URL)."""
+
+from __future__ import annotations
+
+import pytest
+
+
+@pytest.fixture(autouse=True)
+def _media_in_tmp(settings, tmp_path):
+    """Uploaded files go to a per-test directory, never to the developer's data dir."""
+    settings.MEDIA_ROOT = tmp_path / "files"
