@@ -77,11 +77,22 @@ _built = False
 
 
 def build_api() -> NinjaAPI:
-    """Mount every app's router once (import here, not at module top, to keep apps acyclic)."""
+    """Mount the ``router`` of every one of our apps that has an ``api`` module, once."""
     global _built
     if not _built:
-        from chinhquyenso.core.api import router as core_router
+        import importlib
+        import importlib.util
 
-        api.add_router("/", core_router)
+        from django.apps import apps
+
+        for config in apps.get_app_configs():
+            if not config.name.startswith("chinhquyenso."):
+                continue
+            module_name = f"{config.name}.api"
+            if importlib.util.find_spec(module_name) is None:
+                continue
+            router = getattr(importlib.import_module(module_name), "router", None)
+            if router is not None:
+                api.add_router("/", router)
         _built = True
     return api

@@ -60,6 +60,9 @@ INSTALLED_APPS = [
     "chinhquyenso.workdays",
     "chinhquyenso.units",
     "chinhquyenso.accounts",
+    "chinhquyenso.files",
+    "chinhquyenso.procedures",
+    "chinhquyenso.dossiers",
     "chinhquyenso.web",
 ]
 

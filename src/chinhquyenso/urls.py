@@ -1,3 +1,4 @@
+import importlib.util
 
 from django.contrib import admin
 from django.urls import include, path
@@ -6,13 +7,23 @@ from django.views.i18n import set_language
 from chinhquyenso.api import build_api
 from chinhquyenso.core.views import healthz
 
+# Each app with a ``urls`` module is mounted under its Vietnamese prefix.
+APP_URL_PREFIXES = {
+    "accounts": "tai-khoan/",
+    "units": "don-vi/",
+    "workdays": "lich-lam-viec/",
+    "files": "tep/",
+    "procedures": "thu-tuc/",
+    "dossiers": "ho-so/",
+}
+
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("api/v1/", build_api().urls),
     path("i18n/setlang/", set_language, name="set_language"),
     path("quan-tri/", admin.site.urls),
-    path("tai-khoan/", include("chinhquyenso.accounts.urls")),
-    path("", include("chinhquyenso.web.urls")),
 ]
-
-
+for _app, _prefix in APP_URL_PREFIXES.items():
+    if importlib.util.find_spec(f"chinhquyenso.{_app}.urls") is not None:
+        urlpatterns.append(path(_prefix, include(f"chinhquyenso.{_app}.urls")))
+urlpatterns.append(path("", include("chinhquyenso.web.urls")))

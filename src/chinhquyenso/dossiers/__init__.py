@@ -1,0 +1,1 @@
+"""One-stop dossier lifecycle (hồ sơ thủ tục hành chính)."""

@@ -1,0 +1,1 @@
+"""Content-addressed file store, upload validation, digitization."""

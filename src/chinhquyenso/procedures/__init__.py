@@ -1,0 +1,1 @@
+"""Administrative procedure catalog (danh mục thủ tục hành chính) and internal processes."""
