@@ -15,6 +15,7 @@ APP_URL_PREFIXES = {
     "files": "tep/",
     "procedures": "thu-tuc/",
     "dossiers": "ho-so/",
+    "integration": "tich-hop/",
 }
 
 urlpatterns = [
@@ -23,7 +24,16 @@ urlpatterns = [
     path("i18n/setlang/", set_language, name="set_language"),
     path("quan-tri/", admin.site.urls),
 ]
+
+
+def _has_module(name: str) -> bool:
+    try:
+        return importlib.util.find_spec(name) is not None
+    except ModuleNotFoundError:
+        return False
+
+
 for _app, _prefix in APP_URL_PREFIXES.items():
-    if importlib.util.find_spec(f"chinhquyenso.{_app}.urls") is not None:
+    if _has_module(f"chinhquyenso.{_app}.urls"):
         urlpatterns.append(path(_prefix, include(f"chinhquyenso.{_app}.urls")))
 urlpatterns.append(path("", include("chinhquyenso.web.urls")))
