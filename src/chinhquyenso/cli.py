@@ -21,7 +21,7 @@ Lệnh thường dùng / common commands:
   createadmin                   Tạo tài khoản quản trị cấp tỉnh / create a province administrator
   create-token USERNAME         Tạo mã truy cập API (in ra một lần) / create an API token (printed once)
   audit-verify                  Kiểm tra chuỗi băm nhật ký kiểm toán / verify the audit-log hash chain
-  workdays add|between|list     Lịch làm việc: cộng ngày làm việc, đếm, liệt kê ngày nghỉ /
+  workdays add|between|deadline|listLịch làm việc: cộng ngày làm việc, đếm, liệt kê ngày nghỉ /
                                 working calendar: add working days, count, list days off
 
 Mọi lệnh quản trị Django khác cũng dùng được / every other Django management command works too.
