@@ -23,6 +23,13 @@ class Unit(models.Model):
 
     code = models.CharField(max_length=10, db_index=True)
     name = models.CharField(max_length=200)
+    name_folded = models.CharField(
+        max_length=200,
+        db_index=True,
+        blank=True,
+        editable=False,
+        help_text="fold(full_name): diacritics-insensitive search",
+    )
     kind = models.CharField(max_length=50, help_text="Tỉnh, Thành phố, Huyện, Thị xã, Xã, Phường, Thị trấn, Đặc khu")
     level = models.CharField(max_length=10, choices=UnitLevel.choices, db_index=True)
     parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="children")
@@ -64,13 +71,22 @@ class UnitChange(models.Model):
     """A reorganization event: ``predecessors`` became ``successor`` on ``effective_on``.
 
     Old records keep pointing at the predecessor row; roll-ups asked "as of" the new
-    structure map each predecessor to its successor through these events.
+    structure map each predecessor to its successor through these events. A unit is a (primary)
+    predecessor in at most one change, so every old unit has exactly one successor; an old commune
+    split between several new ones is a ``partial_predecessor`` of the others (kept for the record,
+    not followed by roll-ups).
     """
 
     kind = models.CharField(max_length=10, choices=UnitChangeKind.choices)
     effective_on = models.DateField(db_index=True)
     successor = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="formed_by")
     predecessors = models.ManyToManyField(Unit, related_name="succeeded_by")
+    partial_predecessors = models.ManyToManyField(
+        Unit,
+        related_name="partly_succeeded_by",
+        blank=True,
+        help_text="Old units that gave only part of their territory; their records follow their primary successor",
+    )
     legal_basis = models.CharField(max_length=300, blank=True, help_text="Nghị quyết / quyết định")
     note = models.TextField(blank=True)
 
