@@ -71,7 +71,10 @@ def test_descendants_prefix_does_not_leak_into_siblings(small_tree):
 
 
 def test_a_unit_without_path_is_refused_not_treated_as_everything(small_tree):
-    bare = Unit.objects.create(code="09", name="Tạo tay", kind="Tỉnh", level="province")  # bypasses the services
+    bare = Unit.objects.create(code="09", name="Tạo tay", kind="Tỉnh", level="province")
+    assert bare.path == f"/{bare.pk}/"  # Unit.save fills the path for rows made outside the services
+    Unit.objects.filter(pk=bare.pk).update(path="")  # a row damaged behind the ORM's back
+    bare.refresh_from_db()
     for query in (lambda: unit_descendants(bare), lambda: agencies_under(bare), lambda: unit_rollup_ids(bare)):
         with pytest.raises(ValidationFailed) as err:
             query()

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from django.db import models
 from django.db.models import Q
@@ -55,6 +56,15 @@ class Unit(models.Model):
     @property
     def full_name(self) -> str:
         return f"{self.kind} {self.name}" if self.kind and not self.name.startswith(self.kind) else self.name
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        """Keeps ``path`` filled for rows created outside the services (fixtures, admin, tests).
+        The services compute it themselves, with their cycle and validity checks."""
+        super().save(*args, **kwargs)
+        if not self.path:
+            parent_path = self.parent.path if self.parent_id and self.parent and self.parent.path else "/"
+            self.path = f"{parent_path}{self.pk}/"
+            Unit.objects.filter(pk=self.pk).update(path=self.path)
 
     def is_valid_on(self, day: dt.date) -> bool:
         return self.valid_from <= day and (self.valid_to is None or day < self.valid_to)
