@@ -3,7 +3,9 @@ import importlib.util
 from django.contrib import admin
 from django.urls import include, path
 from django.views.i18n import set_language
+from django_otp.admin import OTPAdminSite
 
+from chinhquyenso.accounts.views import admin_login
 from chinhquyenso.api import build_api
 from chinhquyenso.core.views import healthz
 
@@ -16,7 +18,12 @@ APP_URL_PREFIXES = {
     "procedures": "thu-tuc/",
     "dossiers": "ho-so/",
     "integration": "tich-hop/",
+    "indicators": "chi-so/",
 }
+
+# The admin site requires the same second factor as every officer page.
+admin.site.__class__ = OTPAdminSite
+admin.site.login = admin_login  # type: ignore[method-assign]
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),

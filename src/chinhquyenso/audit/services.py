@@ -64,7 +64,7 @@ def audit_record(
         object_type = object_type or f"{obj._meta.app_label}.{obj._meta.model_name}"
         object_id = object_id or str(obj.pk)
     actor_id = getattr(actor, "pk", None) if actor is not None and getattr(actor, "is_authenticated", False) else None
-    actor_label = str(getattr(actor, "username", "")) if actor_id else "system"
+    actor_label = mask_id_numbers_in(str(getattr(actor, "username", ""))) if actor_id else "system"
     occurred_at = timezone.now()
     seq = head.last_seq + 1
     clean_summary = _scrub(summary or {})

@@ -18,6 +18,8 @@ def _entry(label: str, url_name: str) -> dict[str, str] | None:
 def navigation(request: HttpRequest) -> dict[str, Any]:
     items: list[dict[str, str] | None] = [_entry("Trang chủ", "web:home")]
     user = getattr(request, "user", None)
-    if user is not None and user.is_authenticated and user.is_staff:
-        items.append(_entry("Quản trị", "admin:index"))
+    if user is not None and user.is_authenticated:
+        if user.is_staff:
+            items.append(_entry("Quản trị", "admin:index"))
+        items.append(_entry("Đổi mật khẩu", "accounts:password_change"))
     return {"nav_items": [i for i in items if i]}
