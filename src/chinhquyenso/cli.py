@@ -18,13 +18,18 @@ Lệnh thường dùng / common commands:
   worker                        Chạy tiến trình nền (hàng đợi, tác vụ định kỳ) / run the background worker
   migrate                       Tạo/cập nhật cơ sở dữ liệu / create or upgrade the database
   demo                          Nạp dữ liệu mẫu tỉnh An Giang / load the An Giang demo
-  load-units                    Nạp đơn vị hành chính An Giang (trước/sau 01/7/2025) và cơ quan / load An Giang units and agencies
+  load-units                    Nạp đơn vị hành chính (trước/sau 01/7/2025), cơ quan / load units, agencies
   createadmin                   Tạo tài khoản quản trị cấp tỉnh / create a province administrator
   create-token USERNAME         Tạo mã truy cập API (in ra một lần) / create an API token (printed once)
   audit-verify                  Kiểm tra chuỗi băm nhật ký kiểm toán / verify the audit-log hash chain
   workdays add|between|deadline|list
                                 Lịch làm việc: cộng ngày làm việc, đếm, liệt kê ngày nghỉ /
                                 working calendar: add working days, count, list days off
+
+Danh mục thủ tục / procedure catalog:
+  import-procedures FILE [--dry-run]  Nhập danh mục TTHC (JSON/CSV/XLSX), tất cả hoặc không / import procedures
+  procedures-check [--fail]     TTHC thiếu thành phần công khai / procedures missing public components
+  load-procedures-demo          Danh mục TTHC mẫu / demo procedures
 
 Mọi lệnh quản trị Django khác cũng dùng được / every other Django management command works too.
 Trợ giúp từng lệnh / help for one command: chinhquyenso <lệnh> --help

@@ -16,7 +16,10 @@ def _entry(label: str, url_name: str) -> dict[str, str] | None:
 
 
 def navigation(request: HttpRequest) -> dict[str, Any]:
-    items: list[dict[str, str] | None] = [_entry("Trang chủ", "web:home")]
+    items: list[dict[str, str] | None] = [
+        _entry("Trang chủ", "web:home"),
+        _entry("Thủ tục hành chính", "procedures:catalog"),
+    ]
     user = getattr(request, "user", None)
     if user is not None and user.is_authenticated:
         if user.is_staff:
