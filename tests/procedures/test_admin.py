@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from django.contrib.auth import get_user_model
 
+from chinhquyenso.accounts.testing import login_verified
 from chinhquyenso.procedures.models import Procedure, ProcessVersion
 
 pytestmark = pytest.mark.django_db
@@ -13,7 +14,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def admin_client(client, db):
     user = get_user_model().objects.create_superuser("quantri", "qt@example.vn", "mat-khau-rat-dai-123")
-    client.force_login(user)
+    login_verified(client, user)
     return client
 
 

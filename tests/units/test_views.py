@@ -8,6 +8,7 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.urls import reverse
 
+from chinhquyenso.accounts.testing import login_verified
 from chinhquyenso.units.models import Unit
 
 
@@ -46,7 +47,7 @@ def test_load_units_command_is_idempotent(db):
 
 def test_admin_is_read_only(client, an_giang):
     admin = get_user_model().objects.create_superuser("quantri", "qt@example.org", "mat-khau-rat-dai-123")
-    client.force_login(admin)
+    login_verified(client, admin)
     for model in ("unit", "unitchange", "agency"):
         assert client.get(reverse(f"admin:units_{model}_changelist")).status_code == 200
         assert client.get(reverse(f"admin:units_{model}_add")).status_code == 403

@@ -6,6 +6,7 @@ from datetime import date
 
 import pytest
 
+from chinhquyenso.accounts.testing import login_verified
 from chinhquyenso.audit.models import AuditEvent
 from chinhquyenso.workdays import calendar as workcal
 from chinhquyenso.workdays.models import CalendarOverride
@@ -17,7 +18,7 @@ URL = "/quan-tri/workdays/calendaroverride/"
 @pytest.fixture
 def admin_client_logged_in(client, django_user_model):
     user = django_user_model.objects.create_superuser(username="quantri", password="x-Strong-Pass-42")
-    client.force_login(user)
+    login_verified(client, user)
     return client
 
 
