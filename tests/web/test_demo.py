@@ -47,3 +47,17 @@ def test_demo_is_idempotent_and_prints_passwords_once():
     assert _passwords(second) == {}
     reset = _run("--reset-passwords")
     assert len(_passwords(reset)) == 10
+
+
+def test_demo_dossiers_cover_the_states_an_officer_meets():
+    from chinhquyenso.audit.selectors import audit_chain_verify
+    from chinhquyenso.dossiers.models import Dossier, DossierEvent
+
+    call_command("demo", stdout=StringIO())
+    statuses = set(Dossier.objects.values_list("status", flat=True))
+    assert {1, 2, 4, 5, 9, 10} <= statuses
+    assert DossierEvent.objects.count() > Dossier.objects.count()
+    assert audit_chain_verify().ok
+    count = Dossier.objects.count()
+    call_command("demo", stdout=StringIO())
+    assert Dossier.objects.count() == count
