@@ -53,10 +53,6 @@ class Unit(models.Model):
     def __str__(self) -> str:
         return f"{self.name} ({self.code})"
 
-    @property
-    def full_name(self) -> str:
-        return f"{self.kind} {self.name}" if self.kind and not self.name.startswith(self.kind) else self.name
-
     def save(self, *args: Any, **kwargs: Any) -> None:
         """Keeps ``path`` filled for rows created outside the services (fixtures, admin, tests).
         The services compute it themselves, with their cycle and validity checks."""
@@ -65,6 +61,10 @@ class Unit(models.Model):
             parent_path = self.parent.path if self.parent_id and self.parent and self.parent.path else "/"
             self.path = f"{parent_path}{self.pk}/"
             Unit.objects.filter(pk=self.pk).update(path=self.path)
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.kind} {self.name}" if self.kind and not self.name.startswith(self.kind) else self.name
 
     def is_valid_on(self, day: dt.date) -> bool:
         return self.valid_from <= day and (self.valid_to is None or day < self.valid_to)
