@@ -31,6 +31,11 @@ Danh mục thủ tục / procedure catalog:
   procedures-check [--fail]     TTHC thiếu thành phần công khai / procedures missing public components
   load-procedures-demo          Danh mục TTHC mẫu / demo procedures
 
+Chỉ số 766 / Decision 766 indicators:
+  indicators score CODE NUM DEN Tính điểm một chỉ số (ví dụ DOSSIER_ON_TIME 393087 443565 → 17.72) / score one
+  indicators definitions        Bảng định nghĩa chỉ số đang hiệu lực / definitions in force
+  indicators classify TOTAL     Xếp loại theo tổng điểm / classification band
+
 Mọi lệnh quản trị Django khác cũng dùng được / every other Django management command works too.
 Trợ giúp từng lệnh / help for one command: chinhquyenso <lệnh> --help
 """
