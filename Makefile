@@ -48,7 +48,7 @@ pytest: $(VENV)/.stamp-test
 test: $(VENV)/.stamp-test browser lint typecheck pytest
 
 bench: $(VENV)/.stamp-test
-	$(BIN)/python -m bench
+	PYTHONPATH=. $(BIN)/python -m bench
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
