@@ -26,6 +26,10 @@ Lệnh thường dùng / common commands:
                                 Lịch làm việc: cộng ngày làm việc, đếm, liệt kê ngày nghỉ /
                                 working calendar: add working days, count, list days off
 
+Cổng DVC quốc gia / national portal sync:
+  reconcile [--days N]          Đối soát trạng thái hồ sơ với Cổng DVCQG, gửi lại phần lệch / reconcile and re-send
+  mock-national-portal --port P Cổng DVCQG giả lập (chỉ loopback, có tiêm lỗi) / mock national portal with faults
+
 Danh mục thủ tục / procedure catalog:
   import-procedures FILE [--dry-run]  Nhập danh mục TTHC (JSON/CSV/XLSX), tất cả hoặc không / import procedures
   procedures-check [--fail]     TTHC thiếu thành phần công khai / procedures missing public components

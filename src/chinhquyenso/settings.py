@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "chinhquyenso.files",
     "chinhquyenso.procedures",
     "chinhquyenso.dossiers",
+    "chinhquyenso.integration",
     "chinhquyenso.indicators",
     "chinhquyenso.web",
 ]
@@ -233,6 +234,7 @@ LOGGING = {
     "loggers": {
         "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
         "axes": {"handlers": ["console"], "level": "WARNING", "propagate": False},
+        "httpx": {"handlers": ["console"], "level": "WARNING", "propagate": False},
     },
 }
 
