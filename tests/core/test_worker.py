@@ -14,7 +14,7 @@ from django.utils import timezone
 from chinhquyenso.core import jobs
 
 
-@pytest.mark.django_db
+@pytest.mark.django_db(transaction=True)  # the worker closes connections that are inside a transaction
 def test_worker_once_runs_every_registered_job():
     Session.objects.create(session_key="old", session_data="x", expire_date=timezone.now() - timedelta(days=1))
     Session.objects.create(session_key="new", session_data="x", expire_date=timezone.now() + timedelta(days=1))
