@@ -5,6 +5,7 @@ BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 PORTAL_PORT ?= 8765
+SMS_PORT ?= 8766
 PYTEST_WORKERS ?= 2
 
 .PHONY: run test lint typecheck pytest browser bench clean
@@ -24,9 +25,11 @@ run: $(VENV)/.stamp-run
 	$(BIN)/chinhquyenso migrate --noinput
 	$(BIN)/chinhquyenso demo
 	@echo "Khởi động tiến trình nền và máy chủ web / starting worker and web server: http://$(HOST):$(PORT)/"
-	@trap 'kill $$WORKER_PID $$PORTAL_PID 2>/dev/null; wait $$WORKER_PID $$PORTAL_PID 2>/dev/null' EXIT INT TERM; \
+	@trap 'kill $$WORKER_PID $$PORTAL_PID $$SMS_PID 2>/dev/null; wait $$WORKER_PID $$PORTAL_PID $$SMS_PID 2>/dev/null' EXIT INT TERM; \
 	$(BIN)/chinhquyenso mock-national-portal --host 127.0.0.1 --port $(PORTAL_PORT) & PORTAL_PID=$$!; \
-	CHINHQUYENSO_NATIONAL_PORTAL_URL=http://127.0.0.1:$(PORTAL_PORT) $(BIN)/chinhquyenso worker & WORKER_PID=$$!; \
+	$(BIN)/chinhquyenso mock-sms-gateway --port $(SMS_PORT) & SMS_PID=$$!; \
+	CHINHQUYENSO_NATIONAL_PORTAL_URL=http://127.0.0.1:$(PORTAL_PORT) CHINHQUYENSO_SMS_URL=http://127.0.0.1:$(SMS_PORT) \
+	  $(BIN)/chinhquyenso worker & WORKER_PID=$$!; \
 	$(BIN)/chinhquyenso serve --host $(HOST) --port $(PORT)
 
 ## Headless Chromium for the end-to-end tests (Debian package; Playwright drives it by executable_path)

@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "chinhquyenso.procedures",
     "chinhquyenso.dossiers",
     "chinhquyenso.integration",
+    "chinhquyenso.notifications",
     "chinhquyenso.indicators",
     "chinhquyenso.web",
 ]

@@ -18,6 +18,21 @@ from chinhquyenso.integration.national_portal import NationalPortalClient
 from .factories import World, build_world
 
 
+@pytest.fixture(autouse=True)
+def _national_portal_outbox_only() -> Iterator[None]:
+    """These tests count the national-portal outbox alone; citizen notifications (their own topics, written
+    by the notifications app's projector, tested in tests/notifications) are switched off here."""
+    from chinhquyenso.core import projectors
+
+    entries = projectors._projectors["dossier"]
+    saved = list(entries)
+    entries[:] = [(name, fn) for name, fn in entries if name != "notifications.citizen"]
+    try:
+        yield
+    finally:
+        entries[:] = saved
+
+
 @pytest.fixture
 def portal() -> Iterator[MockPortal]:
     """The mock portal in a thread on 127.0.0.1, a free port, seeded RNG."""

@@ -426,12 +426,15 @@ def dossier_receive(
     summary: str = "",
     channel: int = Channel.DIRECT,
     vneid_verified: bool = False,
+    used_population_data: bool = False,
     at: datetime | None = None,
 ) -> Dossier:
     """Tiếp nhận hồ sơ tại Bộ phận Một cửa (Mẫu 01: Giấy tiếp nhận hồ sơ và hẹn trả kết quả).
 
     The code is taken from the counter, the clock starts now, the due date comes from the
     procedure's time limit on the working calendar, the fees are copied as they are today.
+    ``used_population_data``: the applicant was prefilled from the population database
+    (``integration.data_services.citizen_lookup_prefill``), so the sync payload carries DSKetNoiCSDL.
     """
     moment = _now(at)
     receiving = receiving_agency or agency
@@ -447,7 +450,7 @@ def dossier_receive(
                            summary=text, channel=channel, status=Status.RECEIVED, at=moment,
                            code_day=_local_day(moment))
     dossier.vneid_verified = vneid_verified
-    dossier.used_population_data = vneid_verified
+    dossier.used_population_data = vneid_verified or used_population_data
     _start_clock(dossier, moment)
     dossier.save()
     _add_components(dossier, components, actor=actor, at=moment)

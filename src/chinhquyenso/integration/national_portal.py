@@ -244,6 +244,7 @@ class SendResult:
     duration_ms: int
     response_excerpt: str
     retry_after_seconds: float | None = None
+    response_body: str = ""  # the whole reply, for the signed message log
 
     @property
     def retryable(self) -> bool:
@@ -411,6 +412,7 @@ class NationalPortalClient:
             duration_ms=_ms(started),
             response_excerpt=_excerpt(response.text),
             retry_after_seconds=_retry_after(response) if kind == "http_429" else None,
+            response_body=response.text,
         )
 
     def _failure_from_response(self, response: httpx.Response, started: float, *, prefix: str) -> SendResult:

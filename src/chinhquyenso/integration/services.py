@@ -17,6 +17,7 @@ import socket
 import threading
 import uuid
 from collections import OrderedDict
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -29,6 +30,7 @@ from django.utils import timezone
 from chinhquyenso.audit.services import audit_record
 from chinhquyenso.core.errors import Conflict
 from chinhquyenso.integration.conf import DeliveryPolicy
+from chinhquyenso.integration.message_log import LogEntry, message_log_append
 from chinhquyenso.integration.models import (
     TOPIC_NATIONAL_PORTAL,
     UNDELIVERED,
@@ -39,6 +41,7 @@ from chinhquyenso.integration.models import (
     OutboxStatus,
 )
 from chinhquyenso.integration.national_portal import (
+    SYNC_PATH,
     NationalPortalClient,
     PortalUnavailable,
     SendResult,
@@ -122,15 +125,21 @@ class _Outcome:
     result: SendResult
 
 
-def _breaker() -> CircuitBreaker:
-    breaker, _ = CircuitBreaker.objects.get_or_create(name=BREAKER_NAME)
+#: Delivers one message over the wire (no database work): the national-portal client, an email or SMS sender...
+Sender = Callable[[OutboxMessage], SendResult]
+
+
+def _breaker(name: str = BREAKER_NAME) -> CircuitBreaker:
+    breaker, _ = CircuitBreaker.objects.get_or_create(name=name)
     return breaker
 
 
-def _gate(*, worker_id: str, now: datetime, policy: DeliveryPolicy) -> tuple[str, CircuitBreaker]:
+def _gate(
+    *, worker_id: str, now: datetime, policy: DeliveryPolicy, breaker_name: str = BREAKER_NAME
+) -> tuple[str, CircuitBreaker]:
     """``("normal"|"probe"|"blocked", breaker)``. Transitions use compare-and-set on the row, so
     exactly one worker wins the half-open probe and nobody holds a lock while sending."""
-    breaker = _breaker()
+    breaker = _breaker(breaker_name)
     if breaker.state == CircuitState.CLOSED:
         return "normal", breaker
     cooled_down = breaker.open_until is not None and now >= breaker.open_until
@@ -141,7 +150,7 @@ def _gate(*, worker_id: str, now: datetime, policy: DeliveryPolicy) -> tuple[str
     if not probe_free:
         return "blocked", breaker
     won = CircuitBreaker.objects.filter(
-        name=BREAKER_NAME, state=breaker.state, updated_at=breaker.updated_at
+        name=breaker_name, state=breaker.state, updated_at=breaker.updated_at
     ).update(
         state=CircuitState.HALF_OPEN, probe_by=worker_id,
         probe_until=now + timedelta(seconds=policy.claim_seconds), updated_at=now,
@@ -150,7 +159,9 @@ def _gate(*, worker_id: str, now: datetime, policy: DeliveryPolicy) -> tuple[str
     return ("probe" if won else "blocked"), breaker
 
 
-def _claim(*, worker_id: str, limit: int, now: datetime, claim_ttl: timedelta) -> list[OutboxMessage]:
+def _claim(
+    *, worker_id: str, limit: int, now: datetime, claim_ttl: timedelta, topic: str = TOPIC_NATIONAL_PORTAL
+) -> list[OutboxMessage]:
     """Claim up to ``limit`` due messages, only heads of their key (per-dossier ordering).
 
     A message is claimable when pending and due, or in flight with an expired claim (its worker
@@ -162,7 +173,7 @@ def _claim(*, worker_id: str, limit: int, now: datetime, claim_ttl: timedelta) -
         status=OutboxStatus.IN_FLIGHT, claimed_until__lt=now
     )
     with transaction.atomic():
-        qs = OutboxMessage.objects.filter(due, topic=TOPIC_NATIONAL_PORTAL).order_by("next_attempt_at", "id")
+        qs = OutboxMessage.objects.filter(due, topic=topic).order_by("next_attempt_at", "id")
         if connection.features.has_select_for_update_skip_locked:
             # PostgreSQL: rows another worker is claiming right now are skipped, never waited on.
             qs = qs.select_for_update(skip_locked=True)
@@ -172,7 +183,7 @@ def _claim(*, worker_id: str, limit: int, now: datetime, claim_ttl: timedelta) -
             return []
         heads = (
             OutboxMessage.objects.filter(
-                topic=TOPIC_NATIONAL_PORTAL, key__in=set(candidates.values()), status__in=UNDELIVERED
+                topic=topic, key__in=set(candidates.values()), status__in=UNDELIVERED
             )
             .order_by("key", "seq", "id")
             .values_list("id", "key")
@@ -197,8 +208,7 @@ def _claim(*, worker_id: str, limit: int, now: datetime, claim_ttl: timedelta) -
 
 
 def _send_groups(
-    *, messages: list[OutboxMessage], client: NationalPortalClient, policy: DeliveryPolicy,
-    start_failures: int, probe: bool,
+    *, messages: list[OutboxMessage], send: Sender, policy: DeliveryPolicy, start_failures: int, probe: bool,
 ) -> list[_Outcome]:
     """Send each key's messages in order; stop a key at its first failure; stop everything once the
     endpoint has failed ``circuit_failures`` times in a row (counting the shared state we started from)."""
@@ -215,8 +225,7 @@ def _send_groups(
             if stop.is_set():
                 break
             started = timezone.now()
-            result = client.send_sync(payload=message.payload, idempotency_key=message.idempotency_key,
-                                      seq=message.seq)
+            result = send(message)
             done.append(_Outcome(message, started, result))
             with lock:
                 if result.endpoint_failure:
@@ -244,7 +253,7 @@ def _send_groups(
 
 def _record(
     *, outcomes: list[_Outcome], claimed: list[OutboxMessage], worker_id: str, policy: DeliveryPolicy,
-    probe: bool, result: DrainResult,
+    probe: bool, result: DrainResult, breaker_name: str = BREAKER_NAME,
 ) -> None:
     """Attempts, message states, released claims and the shared breaker, in one short transaction."""
     now = timezone.now()
@@ -260,6 +269,7 @@ def _record(
                 for o in outcomes
             ]
         )
+        message_log_append(entries=_message_log_entries(outcomes))  # signed log, same transaction
         for o in outcomes:
             if o.result.ok:
                 # Delivered is the truth even if our claim expired meanwhile: the portal has it.
@@ -303,14 +313,37 @@ def _record(
             result.released = OutboxMessage.objects.filter(
                 pk__in=unattempted, status=OutboxStatus.IN_FLIGHT, claimed_by=worker_id
             ).update(status=OutboxStatus.PENDING, claimed_by="", claimed_until=None)
-        result.circuit = _record_breaker(outcomes=outcomes, worker_id=worker_id, policy=policy, probe=probe, now=now)
+        result.circuit = _record_breaker(outcomes=outcomes, worker_id=worker_id, policy=policy, probe=probe, now=now,
+                                         breaker_name=breaker_name)
+
+
+def _message_log_entries(outcomes: list[_Outcome]) -> list[LogEntry]:
+    """Each request sent to the national portal, then its reply when one arrived (a timeout or dropped
+    connection has none). Only the inter-agency exchange is kept: citizen notifications (email, SMS) carry
+    contact details that do not belong in a long-lived evidence log."""
+    entries: list[LogEntry] = []
+    for o in outcomes:
+        if o.message.topic != TOPIC_NATIONAL_PORTAL:
+            continue
+        endpoint = SYNC_PATH
+        entries.append(LogEntry(direction="request", endpoint=endpoint, occurred_at=o.started_at,
+                                payload=o.message.payload, message_id=o.message.pk, dossier_code=o.message.key))
+        if o.result.http_status is not None:
+            entries.append(LogEntry(
+                direction="response", endpoint=endpoint,
+                occurred_at=o.started_at + timedelta(milliseconds=o.result.duration_ms),
+                payload=o.result.response_body, message_id=o.message.pk, dossier_code=o.message.key,
+                http_status=o.result.http_status, error_kind=o.result.error_kind,
+            ))
+    return entries
 
 
 def _record_breaker(
-    *, outcomes: list[_Outcome], worker_id: str, policy: DeliveryPolicy, probe: bool, now: datetime
+    *, outcomes: list[_Outcome], worker_id: str, policy: DeliveryPolicy, probe: bool, now: datetime,
+    breaker_name: str = BREAKER_NAME,
 ) -> str:
-    CircuitBreaker.objects.get_or_create(name=BREAKER_NAME)
-    breaker = CircuitBreaker.objects.select_for_update().get(name=BREAKER_NAME)
+    CircuitBreaker.objects.get_or_create(name=breaker_name)
+    breaker = CircuitBreaker.objects.select_for_update().get(name=breaker_name)
     before = breaker.state
     if not outcomes:
         if probe and breaker.state == CircuitState.HALF_OPEN and breaker.probe_by == worker_id:
@@ -340,10 +373,10 @@ def _record_breaker(
     if breaker.state != before:
         audit_record(
             action=f"integration.circuit_{breaker.state}", object_type="integration.circuitbreaker",
-            object_id=BREAKER_NAME,
+            object_id=breaker_name,
             summary={"from": before, "to": breaker.state, "consecutive_failures": failures, "worker": worker_id},
         )
-        log.warning("national portal circuit %s -> %s (%d consecutive failures)", before, breaker.state, failures)
+        log.warning("%s circuit %s -> %s (%d consecutive failures)", breaker_name, before, breaker.state, failures)
     return breaker.state
 
 
@@ -359,42 +392,71 @@ def outbox_drain(
     Deliberately NOT one transaction: see the module docstring. Safe to run in several processes
     at once on PostgreSQL; on SQLite run one worker.
     """
+    own_client = client is None
+    portal = client or NationalPortalClient()
+
+    def send(message: OutboxMessage) -> SendResult:
+        return portal.send_sync(payload=message.payload, idempotency_key=message.idempotency_key, seq=message.seq)
+
+    try:
+        return outbox_drain_topic(topic=TOPIC_NATIONAL_PORTAL, send=send, timeout=portal.timeout,
+                                  breaker_name=BREAKER_NAME, batch_size=batch_size, worker_id=worker_id,
+                                  policy=policy)
+    finally:
+        if own_client:
+            portal.close()
+
+
+def outbox_drain_topic(
+    *,
+    topic: str,
+    send: Sender,
+    timeout: float,
+    breaker_name: str | None = None,
+    batch_size: int = 50,
+    worker_id: str = DEFAULT_WORKER_ID,
+    policy: DeliveryPolicy | None = None,
+) -> DrainResult:
+    """Deliver one batch of ``topic``'s due messages with ``send`` (claim → send → record).
+
+    The same claim, per-key ordering, backoff, dead-letter and circuit-breaker machinery for every
+    topic; each topic has its own breaker row (``breaker_name``, default the topic). ``send`` does
+    the wire work only and must not raise for a delivery failure: it returns a ``SendResult``.
+    ``timeout`` is its worst-case duration, used to size the claim.
+    """
     policy = policy or DeliveryPolicy.from_env()
+    breaker_name = breaker_name or topic
     result = DrainResult(worker_id=worker_id)
     now = timezone.now()
-    mode, breaker = _gate(worker_id=worker_id, now=now, policy=policy)
+    mode, breaker = _gate(worker_id=worker_id, now=now, policy=policy, breaker_name=breaker_name)
     result.circuit = breaker.state
     if mode == "blocked":
         result.blocked_by_circuit = True
         return result
     result.probe = mode == "probe"
-    own_client = client is None
-    client = client or NationalPortalClient()
-    try:
-        limit = 1 if result.probe else max(1, batch_size)
-        # A claim must outlive the worst case of the batch (every send timing out), else a slow but
-        # alive worker would see its messages taken over mid-batch.
-        ttl = timedelta(seconds=max(policy.claim_seconds, limit * (client.timeout + 1) / max(1, policy.concurrency)
-                                    + client.timeout + 10))
-        claimed = _claim(worker_id=worker_id, limit=limit, now=now, claim_ttl=ttl)
-        result.claimed = len(claimed)
-        if not claimed:
-            if result.probe:
-                result.circuit = _record_breaker_empty_probe(worker_id=worker_id, policy=policy)
-            return result
-        outcomes = _send_groups(messages=claimed, client=client, policy=policy,
-                                start_failures=breaker.consecutive_failures, probe=result.probe)
-        _record(outcomes=outcomes, claimed=claimed, worker_id=worker_id, policy=policy, probe=result.probe,
-                result=result)
-    finally:
-        if own_client:
-            client.close()
+    limit = 1 if result.probe else max(1, batch_size)
+    # A claim must outlive the worst case of the batch (every send timing out), else a slow but
+    # alive worker would see its messages taken over mid-batch.
+    ttl = timedelta(seconds=max(policy.claim_seconds, limit * (timeout + 1) / max(1, policy.concurrency)
+                                + timeout + 10))
+    claimed = _claim(worker_id=worker_id, limit=limit, now=now, claim_ttl=ttl, topic=topic)
+    result.claimed = len(claimed)
+    if not claimed:
+        if result.probe:
+            result.circuit = _record_breaker_empty_probe(worker_id=worker_id, policy=policy,
+                                                         breaker_name=breaker_name)
+        return result
+    outcomes = _send_groups(messages=claimed, send=send, policy=policy,
+                            start_failures=breaker.consecutive_failures, probe=result.probe)
+    _record(outcomes=outcomes, claimed=claimed, worker_id=worker_id, policy=policy, probe=result.probe,
+            result=result, breaker_name=breaker_name)
     return result
 
 
-def _record_breaker_empty_probe(*, worker_id: str, policy: DeliveryPolicy) -> str:
+def _record_breaker_empty_probe(*, worker_id: str, policy: DeliveryPolicy, breaker_name: str = BREAKER_NAME) -> str:
     with transaction.atomic():
-        return _record_breaker(outcomes=[], worker_id=worker_id, policy=policy, probe=True, now=timezone.now())
+        return _record_breaker(outcomes=[], worker_id=worker_id, policy=policy, probe=True, now=timezone.now(),
+                               breaker_name=breaker_name)
 
 
 # --- Manual actions (integration page) --------------------------------------------------------
@@ -555,3 +617,14 @@ def outbox_drain_job(*, max_batches: int = 20, batch_size: int = 50) -> int:
 def reconcile_job() -> ReconcileReport:
     """``reconcile`` job: hourly, dossiers that changed in the last 7 days."""
     return national_portal_reconcile(client=_shared_client(), since=timezone.now() - timedelta(days=7))
+
+
+def outbox_drain_registered(
+    *, topic: str, batch_size: int = 50, worker_id: str = DEFAULT_WORKER_ID, policy: DeliveryPolicy | None = None
+) -> DrainResult:
+    """One batch of ``topic`` with the deliverer registered for it (``delivery_registry.register``)."""
+    from chinhquyenso.integration import delivery_registry
+
+    deliverer = delivery_registry.get(topic)
+    return outbox_drain_topic(topic=topic, send=deliverer.send, timeout=deliverer.timeout, batch_size=batch_size,
+                              worker_id=worker_id, policy=policy)

@@ -97,3 +97,14 @@ def retry_message(request: HttpRequest, pk: int) -> HttpResponse:
 @officer_required(*ACT_ROLES)
 def cancel_message(request: HttpRequest, pk: int) -> HttpResponse:
     return _act(request, pk, "cancel")
+
+
+@require_GET
+@officer_required(*VIEW_ROLES)
+def data_services_page(request: HttpRequest) -> HttpResponse:
+    """Dịch vụ dữ liệu đã kết nối: calls in the last 30 days, last call, idle-service warning (PAR 7.1.4)."""
+    from chinhquyenso.integration.data_services import data_service_usage
+
+    days = 30
+    return render(request, "integration/data_services.html",
+                  {"usage": data_service_usage(days=days), "days": days})
