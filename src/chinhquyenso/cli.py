@@ -40,6 +40,9 @@ Chỉ số 766 / Decision 766 indicators:
   indicators definitions        Bảng định nghĩa chỉ số đang hiệu lực / definitions in force
   indicators classify TOTAL     Xếp loại theo tổng điểm / classification band
 
+Phản ánh, kiến nghị / feedback (PAKN):
+  feedback-rules list|add|due   Thời hạn xử lý PAKN theo QĐ 766 (dữ liệu có hiệu lực) / dated PAKN deadlines
+
 Mọi lệnh quản trị Django khác cũng dùng được / every other Django management command works too.
 Trợ giúp từng lệnh / help for one command: chinhquyenso <lệnh> --help
 """

@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "chinhquyenso.integration",
     "chinhquyenso.notifications",
     "chinhquyenso.indicators",
+    "chinhquyenso.feedback",
     "chinhquyenso.web",
 ]
 

@@ -19,6 +19,7 @@ APP_URL_PREFIXES = {
     "dossiers": "ho-so/",
     "integration": "tich-hop/",
     "indicators": "chi-so/",
+    "feedback": "phan-anh-kien-nghi/",
 }
 
 # The admin site requires the same second factor as every officer page.
