@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 import sys
 
-BENCHMARKS = ["bench.intake"]
+BENCHMARKS = ["bench.intake", "bench.sync"]
 
 
 def main() -> None:
