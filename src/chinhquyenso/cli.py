@@ -30,6 +30,10 @@ Cổng DVC quốc gia / national portal sync:
   reconcile [--days N]          Đối soát trạng thái hồ sơ với Cổng DVCQG, gửi lại phần lệch / reconcile and re-send
   mock-national-portal --port P Cổng DVCQG giả lập (chỉ loopback, có tiêm lỗi) / mock national portal with faults
 
+Thanh toán / payments:
+  reconcile-payments [--date D] Đối soát giao dịch cổng thanh toán với biên lai / reconcile one day of payments
+  mock-payment-gateway [--port P] [--mode M]  Cổng thanh toán giả lập (loopback) / mock payment gateway
+
 Danh mục thủ tục / procedure catalog:
   import-procedures FILE [--dry-run]  Nhập danh mục TTHC (JSON/CSV/XLSX), tất cả hoặc không / import procedures
   procedures-check [--fail]     TTHC thiếu thành phần công khai / procedures missing public components

@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "chinhquyenso.files",
     "chinhquyenso.procedures",
     "chinhquyenso.dossiers",
+    "chinhquyenso.payments",
     "chinhquyenso.integration",
     "chinhquyenso.notifications",
     "chinhquyenso.indicators",

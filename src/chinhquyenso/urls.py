@@ -17,6 +17,7 @@ APP_URL_PREFIXES = {
     "files": "tep/",
     "procedures": "thu-tuc/",
     "dossiers": "ho-so/",
+    "payments": "thanh-toan/",
     "integration": "tich-hop/",
     "indicators": "chi-so/",
     "feedback": "phan-anh-kien-nghi/",
