@@ -34,6 +34,9 @@ Thanh toán / payments:
   reconcile-payments [--date D] Đối soát giao dịch cổng thanh toán với biên lai / reconcile one day of payments
   mock-payment-gateway [--port P] [--mode M]  Cổng thanh toán giả lập (loopback) / mock payment gateway
 
+Công dân / citizens:
+  mock-oidc [--port P]          Nhà cung cấp định danh OIDC giả lập (như VNeID), loopback / mock OIDC provider
+
 Danh mục thủ tục / procedure catalog:
   import-procedures FILE [--dry-run]  Nhập danh mục TTHC (JSON/CSV/XLSX), tất cả hoặc không / import procedures
   procedures-check [--fail]     TTHC thiếu thành phần công khai / procedures missing public components

@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "chinhquyenso.notifications",
     "chinhquyenso.indicators",
     "chinhquyenso.feedback",
+    "chinhquyenso.citizens",
     "chinhquyenso.web",
 ]
 

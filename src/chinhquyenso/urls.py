@@ -20,6 +20,7 @@ APP_URL_PREFIXES = {
     "payments": "thanh-toan/",
     "integration": "tich-hop/",
     "indicators": "chi-so/",
+    "citizens": "cong-dan/",
     "feedback": "phan-anh-kien-nghi/",
 }
 

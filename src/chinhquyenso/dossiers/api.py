@@ -12,11 +12,9 @@ import binascii
 from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
 from typing import Any
-from urllib.parse import urlencode
 
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
-from django.urls import NoReverseMatch, reverse
 from ninja import Field, Query, Router, Schema
 
 from chinhquyenso.accounts.auth import officer_session_or_token
@@ -483,11 +481,11 @@ def dossier_events(request: HttpRequest, code: str) -> list[EventOut]:
 @router.get("/dossiers/{code}/forms/{number}", response={200: None, **ERRORS}, summary="In biểu mẫu 01–07",
             description="PDF; mẫu 06, 07 cũng có dạng XLSX với `?format=xlsx`.")
 def dossier_form(request: HttpRequest, code: str, number: str, format: str = "pdf") -> HttpResponse:
-    from chinhquyenso.dossiers.forms import dossier_form_render
+    from chinhquyenso.dossiers.forms import dossier_form_render, public_lookup_url
 
     dossier = selectors.dossier_get_for_user(request.user, code)
-    content, content_type, filename = dossier_form_render(dossier, number, fmt=format,
-                                                          lookup_url=_lookup_url(request, code), user=request.user)
+    content, content_type, filename = dossier_form_render(
+        dossier, number, fmt=format, lookup_url=public_lookup_url(request, code), user=request.user)
     return _file_response(content, content_type, filename)
 
 
@@ -524,15 +522,6 @@ def _file_response(content: bytes, content_type: str, filename: str) -> HttpResp
     response["Content-Disposition"] = f'inline; filename="{filename}"'
     response["Cache-Control"] = "no-store"
     return response
-
-
-def _lookup_url(request: HttpRequest, code: str) -> str:
-    """Where the QR code on a form leads: the public lookup page (``dossiers:lookup`` once the web UI has it)."""
-    try:
-        path = reverse("dossiers:lookup")
-    except NoReverseMatch:
-        path = "/ho-so/tra-cuu/"
-    return request.build_absolute_uri(f"{path}?{urlencode({'ma': code})}")
 
 
 # --- Actions -------------------------------------------------------------------------------------

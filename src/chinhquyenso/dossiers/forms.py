@@ -201,3 +201,17 @@ def dossier_register_render(dossiers: Sequence[Dossier], *, agency: Agency, peri
     content = render_form("07", fmt=fmt, agency=agency_info(agency), rows=register_rows(dossiers),
                           period_label=period_label)
     return content, FORMATS[fmt], f"so-theo-doi-ho-so-{agency.portal_code}.{fmt}"
+
+
+def public_lookup_url(request: Any, code: str) -> str:
+    """Where the QR code on a form leads: the citizens' public lookup page (tra cứu hồ sơ), which shows
+    status and dates without personal data."""
+    from urllib.parse import urlencode
+
+    from django.urls import NoReverseMatch, reverse
+
+    try:
+        path = reverse("citizens:lookup")
+    except NoReverseMatch:  # a deployment without the citizen portal
+        path = "/cong-dan/tra-cuu/"
+    return str(request.build_absolute_uri(f"{path}?{urlencode({'ma': code})}"))

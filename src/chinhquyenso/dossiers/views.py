@@ -30,7 +30,7 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db.models import Exists, F, OuterRef, Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
@@ -1055,30 +1055,17 @@ def result_file(request: HttpRequest, code: str, pk: int) -> HttpResponse:
     return _serve_stored(row.file, f"{dossier.code}-{row.name}"[:150])
 
 
-def _lookup_url(request: HttpRequest, code: str) -> str:
-    """Where the QR code on a form leads: the public lookup page (``citizens:lookup``), else the
-    API's rule (``dossiers:lookup`` or its fixed path)."""
-    path = "/ho-so/tra-cuu/"
-    for name in ("citizens:lookup", "dossiers:lookup"):
-        try:
-            path = reverse(name)
-            break
-        except NoReverseMatch:
-            continue
-    return request.build_absolute_uri(f"{path}?{urlencode({'ma': code})}")
-
-
 @officer_required()
 @require_GET
 def form(request: HttpRequest, code: str, number: str) -> HttpResponse:
     """Mẫu 01–07 (PDF; 06 and 07 also XLSX with ``?format=xlsx``) rendered by ``forms.dossier_form_render``."""
-    from chinhquyenso.dossiers.forms import dossier_form_render
+    from chinhquyenso.dossiers.forms import dossier_form_render, public_lookup_url
 
     dossier = _dossier_or_404(request.user, code)
     fmt = (request.GET.get("format") or "pdf").lower()[:10]
     try:
         content, content_type, filename = dossier_form_render(dossier, number, fmt=fmt,
-                                                              lookup_url=_lookup_url(request, dossier.code),
+                                                              lookup_url=public_lookup_url(request, dossier.code),
                                                               user=request.user)
     except DomainError as exc:
         return render(request, "dossiers/form_error.html", {"dossier": dossier, "message": exc.message},

@@ -38,6 +38,7 @@ def _citizen_entries(user: Any) -> list[dict[str, str] | None]:
     if not getattr(user, "is_citizen", False):
         return []
     return [
+        _entry(_("Nộp hồ sơ trực tuyến"), "citizens:submit_search"),
         _entry(_("Hồ sơ của tôi"), "citizens:my_dossiers"),
         _entry(_("Kho giấy tờ"), "citizens:documents"),
         _entry(_("Phí, lệ phí của tôi"), "payments:my_bills"),
@@ -48,6 +49,7 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     items: list[dict[str, str] | None] = [
         _entry(_("Trang chủ"), "web:home"),
         _entry(_("Thủ tục hành chính"), "procedures:catalog"),
+        _entry(_("Tra cứu hồ sơ"), "citizens:lookup"),
         _entry(_("Phản ánh, kiến nghị"), "feedback:public_list"),
         _entry(_("Chỉ số 766"), "indicators:what_if"),
     ]

@@ -1,0 +1,19 @@
+from __future__ import annotations
+
+from django.apps import AppConfig
+
+
+class CitizensConfig(AppConfig):
+    """Phía công dân: tài khoản, định danh điện tử (OIDC/VNeID), nộp hồ sơ trực tuyến, kho giấy tờ,
+    tra cứu công khai, đánh giá mức độ hài lòng."""
+
+    name = "chinhquyenso.citizens"
+    label = "citizens"
+    verbose_name = "Công dân"
+    default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from chinhquyenso.citizens import projectors
+        from chinhquyenso.core import projectors as registry
+
+        registry.register("dossier", "citizens.document_store", projectors.document_store_project)
