@@ -642,14 +642,21 @@ def dossier_withdraw(
     d = _lock(dossier, actor=actor, expected_version=expected_version)
     transition = ensure_allowed(actor, d, Action.WITHDRAW)
     text = _text(reason, label="lý do rút hồ sơ", required=True)
+    return _end_processing(d, transition=transition, actor=actor, moment=moment, ended_field="withdrawn_at",
+                           payload={"reason": text, "by_owner": is_owner(actor, d)})
+
+
+def _end_processing(d: Dossier, *, transition: Any, actor: Any, moment: datetime, ended_field: str,
+                    payload: dict[str, Any]) -> Dossier:
+    """Stop or withdrawal: processing ends here, the clock stops and the dossier leaves its step."""
     before, after = _transition(d, transition.to_status)
     step = d.current_step
-    d.withdrawn_at = moment
+    setattr(d, ended_field, moment)
     d.clock_paused_at = None
     d.current_step = None
-    _save(d, ["status", "withdrawn_at", "clock_paused_at", "current_step"])
+    _save(d, ["status", ended_field, "clock_paused_at", "current_step"])
     _record(d, kind=transition.event_kind, actor=actor, at=moment, from_status=before, to_status=after, step=step,
-            payload={"reason": text, "by_owner": is_owner(actor, d)})
+            payload=payload)
     return d
 
 
@@ -897,15 +904,8 @@ def dossier_stop(
     d = _lock(dossier, actor=actor, expected_version=expected_version)
     transition = ensure_allowed(actor, d, Action.STOP)
     text = _text(reason, label="lý do dừng xử lý", required=True)
-    before, after = _transition(d, transition.to_status)
-    step = d.current_step
-    d.stopped_at = moment
-    d.clock_paused_at = None
-    d.current_step = None
-    _save(d, ["status", "stopped_at", "clock_paused_at", "current_step"])
-    _record(d, kind=transition.event_kind, actor=actor, at=moment, from_status=before, to_status=after, step=step,
-            payload={"reason": text, "form": "05"})
-    return d
+    return _end_processing(d, transition=transition, actor=actor, moment=moment, ended_field="stopped_at",
+                           payload={"reason": text, "form": "05"})
 
 
 @transaction.atomic
