@@ -17,3 +17,4 @@ class CitizensConfig(AppConfig):
         from chinhquyenso.core import projectors as registry
 
         registry.register("dossier", "citizens.document_store", projectors.document_store_project)
+        registry.register("payment_receipt", "citizens.receipt_store", projectors.receipt_store_project)

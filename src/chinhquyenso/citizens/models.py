@@ -49,6 +49,7 @@ class DocumentOrigin(models.TextChoices):
     RESULT = "result", "Kết quả giải quyết TTHC"
     DIGITIZED_COMPONENT = "digitized_component", "Thành phần hồ sơ đã số hóa"
     UPLOAD = "upload", "Công dân tự tải lên"
+    RECEIPT = "receipt", "Biên lai thu phí, lệ phí"
 
 
 class CitizenDocument(models.Model):

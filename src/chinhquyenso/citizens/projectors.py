@@ -27,3 +27,21 @@ def document_store_project(event: Any) -> None:
     if dossier is None:
         return
     document_store_sync(dossier=dossier, at=event.occurred_at)
+
+
+def receipt_store_project(receipt: Any) -> None:
+    """An electronic fee receipt (biên lai điện tử) issued for a citizen's dossier joins their store.
+    Subscribed to the ``payment_receipt`` stream; idempotent per (owner, file)."""
+    if receipt.owner_id is None:
+        return
+    from chinhquyenso.citizens.models import CitizenDocument, DocumentOrigin
+
+    CitizenDocument.objects.get_or_create(
+        owner_id=receipt.owner_id, file_id=receipt.file_id, origin=DocumentOrigin.RECEIPT,
+        defaults={
+            "name": f"Biên lai thu phí, lệ phí {receipt.series} số {receipt.number:07d}",
+            "document_type": "bien_lai_thu_phi",
+            "source_dossier_id": receipt.bill.dossier_id,
+            "issued_at": receipt.issued_at,
+        },
+    )
