@@ -100,7 +100,8 @@ def test_citizen_sees_own_dossiers_only(client: Any, world: Province) -> None:
     body = client.get("/").content.decode()
     assert mine.code in body and theirs.code not in body
     assert Status.RECEIVED.label in body
-    assert "Hồ sơ của tôi" not in body and "Một cửa" not in body  # officer menus stay hidden
+    assert 'href="/ho-so/"' not in body and "Một cửa" not in body  # officer menus stay hidden
+    assert 'href="/cong-dan/"' in body  # the citizen's own "Hồ sơ của tôi"
 
 
 def test_citizen_without_dossiers_gets_an_empty_state(client: Any, world: Province) -> None:
