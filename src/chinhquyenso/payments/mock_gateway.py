@@ -50,6 +50,7 @@ import httpx
 
 from chinhquyenso.payments.conf import DEMO_SECRETS
 from chinhquyenso.payments.gateway import PAID, SIGNATURE_HEADER, sign, signature_matches
+from chinhquyenso.printing.format import format_vnd
 
 LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 MAX_BODY = 64 * 1024
@@ -422,7 +423,7 @@ class _Handler(BaseHTTPRequestHandler):
         if tx is None:
             self._send(404, "Không tìm thấy giao dịch.".encode(), "text/plain; charset=utf-8")
             return
-        amount = f"{tx.amount:,}".replace(",", ".") + " đ"
+        amount = format_vnd(tx.amount)
         label = MERCHANT_LABELS.get(tx.merchant, tx.merchant)
         esc = html.escape
         if tx.status == "pending":

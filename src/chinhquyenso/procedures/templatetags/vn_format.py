@@ -13,6 +13,8 @@ from typing import Any
 from django import template
 from django.utils import timezone
 
+from chinhquyenso.printing.format import format_vnd as printing_format_vnd
+
 register = template.Library()
 
 
@@ -24,9 +26,7 @@ def format_vnd(value: Any) -> str:
         amount = Decimal(str(value))
     except (InvalidOperation, ValueError):
         return ""
-    amount = amount.quantize(Decimal(1))
-    sign = "-" if amount < 0 else ""
-    return f"{sign}{abs(int(amount)):,}".replace(",", ".") + " đ"
+    return printing_format_vnd(amount)  # one rule for pages and printed forms
 
 
 def format_vn_date(value: Any) -> str:
