@@ -12,10 +12,9 @@ import os
 from typing import Any
 from urllib.parse import urlencode
 
-from django.utils import timezone
-
 from chinhquyenso.core.text import mask_id_numbers_in
 from chinhquyenso.dossiers.models import Status
+from chinhquyenso.printing.format import format_date_vn
 
 TOPIC_EMAIL = "notify.email"
 TOPIC_SMS = "notify.sms"
@@ -40,7 +39,7 @@ def status_label(status: int) -> str:
 
 
 def _date(moment: Any) -> str:
-    return timezone.localtime(moment).strftime("%d/%m/%Y") if moment is not None else ""
+    return format_date_vn(moment)
 
 
 def should_notify(event: Any) -> bool:

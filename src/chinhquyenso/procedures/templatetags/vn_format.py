@@ -11,8 +11,8 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django import template
-from django.utils import timezone
 
+from chinhquyenso.printing.format import format_date_vn as printing_format_date_vn
 from chinhquyenso.printing.format import format_vnd as printing_format_vnd
 
 register = template.Library()
@@ -30,13 +30,9 @@ def format_vnd(value: Any) -> str:
 
 
 def format_vn_date(value: Any) -> str:
-    """dd/mm/yyyy (a datetime is shown in local time); empty for anything else."""
-    if isinstance(value, dt.datetime):
-        if timezone.is_aware(value):
-            value = timezone.localtime(value)
-        return value.strftime("%d/%m/%Y")
-    if isinstance(value, dt.date):
-        return value.strftime("%d/%m/%Y")
+    """dd/mm/yyyy (a datetime is shown in Vietnam local time); empty for anything else."""
+    if isinstance(value, dt.date):  # datetime is a date too
+        return printing_format_date_vn(value)
     return ""
 
 
