@@ -17,14 +17,15 @@ from chinhquyenso.core.text import mask_id_numbers_in
 GENESIS = "0" * 64
 
 
-def _canonical(value: Any) -> str:
+def canonical_json(value: Any) -> str:
+    """Sorted-key, compact JSON: the bytes every hash chain here (audit, message log) is computed over."""
     return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=str)
 
 
 def compute_hash(*, prev_hash: str, seq: int, occurred_at: datetime, actor_id: int | None, actor_label: str,
                  action: str, object_type: str, object_id: str, summary: Any, request_id: str,
                  ip: str | None) -> str:
-    body = _canonical(
+    body = canonical_json(
         {
             "prev": prev_hash,
             "seq": seq,
@@ -44,7 +45,7 @@ def compute_hash(*, prev_hash: str, seq: int, occurred_at: datetime, actor_id: i
 
 def _scrub(summary: Any) -> Any:
     """Round-trip through JSON (what the database will give back) with ID numbers masked."""
-    return json.loads(mask_id_numbers_in(_canonical(summary)))
+    return json.loads(mask_id_numbers_in(canonical_json(summary)))
 
 
 @transaction.atomic

@@ -38,8 +38,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from chinhquyenso.audit.services import GENESIS, audit_record
-from chinhquyenso.audit.services import _canonical as canonical_json
+from chinhquyenso.audit.services import GENESIS, audit_record, canonical_json
 from chinhquyenso.core.errors import ValidationFailed
 from chinhquyenso.integration.models import MessageLogArchive, MessageLogHead, MessageLogRecord
 
