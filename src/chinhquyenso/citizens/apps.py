@@ -18,3 +18,8 @@ class CitizensConfig(AppConfig):
 
         registry.register("dossier", "citizens.document_store", projectors.document_store_project)
         registry.register("payment_receipt", "citizens.receipt_store", projectors.receipt_store_project)
+
+        from chinhquyenso.citizens.selectors import dossiers_rated_unsatisfied
+        from chinhquyenso.indicators.rollups import register_flag_source
+
+        register_flag_source("unsatisfied", "citizens.ratings", dossiers_rated_unsatisfied)

@@ -9,6 +9,7 @@ through :func:`dossier_ratings_for_officer`, narrowed by ``accounts.scope``.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -333,3 +334,9 @@ def unsatisfied_dossier_ids(*, agency_ids: list[int] | None = None, received_fro
     if received_to is not None:
         rows = rows.filter(dossier__received_at__lt=received_to)
     return rows.values_list("dossier_id", flat=True)
+
+
+def dossiers_rated_unsatisfied(dossier_ids: Sequence[int]) -> set[int]:
+    """Which of ``dossier_ids`` their owner rated "không hài lòng" (766 indicator 5.4)."""
+    return set(DossierRating.objects.filter(dossier_id__in=list(dossier_ids), satisfied=False)
+               .values_list("dossier_id", flat=True))

@@ -41,6 +41,7 @@ from chinhquyenso.core.errors import Conflict, NotFound, PermissionDenied, Valid
 from chinhquyenso.core.text import nfc
 from chinhquyenso.dossiers.models import Dossier, Status
 from chinhquyenso.files.models import StoredFile
+from chinhquyenso.indicators.rollups import rollup_refresh
 from chinhquyenso.procedures.models import CopyType, Procedure, ProcedureComponent, ServiceLevel
 from chinhquyenso.units.models import Agency
 from chinhquyenso.workdays.calendar import add_months
@@ -647,5 +648,6 @@ def dossier_rate(
         raise Conflict("Bạn đã đánh giá hồ sơ này.", code="already_rated") from exc
     audit_record(action="citizen.rate", actor=citizen, obj=rating,
                  summary={"code": row.code, "satisfied": satisfied, "has_comment": bool(text)})
+    rollup_refresh(dossier_ids=[row.pk])  # 766 indicator 5.4 counts a dislike at once
     return rating
 

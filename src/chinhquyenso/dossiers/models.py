@@ -139,6 +139,11 @@ class Dossier(models.Model):
     has_digitized = models.BooleanField("có thành phần số hóa", default=False)
     has_reused = models.BooleanField("có tái sử dụng dữ liệu số hóa", default=False)
     used_population_data = models.BooleanField("dùng dữ liệu dân cư", default=False)
+    national_synced_at = models.DateTimeField(
+        "đồng bộ lên Cổng DVCQG lúc", null=True, blank=True,
+        help_text="First time the national portal acknowledged this dossier (766 indicator 1.4); set by the "
+                  "integration worker on its first delivery, or by the historical import",
+    )
 
     search_text = models.TextField(editable=False, default="")
     created_at = models.DateTimeField(auto_now_add=True)
@@ -203,6 +208,10 @@ class DossierComponent(models.Model):
     copy_type = models.CharField(max_length=10, choices=CopyType.choices, default=CopyType.ORIGINAL)
     count = models.PositiveSmallIntegerField(default=1)
     file = models.ForeignKey("files.StoredFile", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    file_url = models.CharField(
+        "đường dẫn tệp (hệ thống cũ)", max_length=500, blank=True,
+        help_text="Link to the file in the system a historical dossier was imported from (DuongDanTepTin)",
+    )
     digitized = models.BooleanField("được số hóa", default=False, help_text="DuocSoHoa: scanned from paper")
     digitized_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -237,6 +246,10 @@ class DossierResult(models.Model):
     name = models.CharField(max_length=300)
     code = models.CharField("mã giấy tờ kết quả", max_length=100, blank=True)
     file = models.ForeignKey("files.StoredFile", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    file_url = models.CharField(
+        "đường dẫn tệp kết quả (hệ thống cũ)", max_length=500, blank=True,
+        help_text="DuongDanTepTinKetQua of a historical dossier imported from another system",
+    )
     issued_at = models.DateTimeField(null=True, blank=True)
     signed = models.BooleanField(default=False)
 

@@ -975,3 +975,27 @@ def dossier_apologize_extend(
             step=d.current_step, payload={"reason": text, "due_before": _iso(previous), "due_after": _iso(new_due_at),
                                           "extension_number": d.extension_count, "form": "04"})
     return d
+
+
+@dataclass(frozen=True)
+class DossierSynced:
+    """``dossier_synced`` stream: the national portal acknowledged ``dossier_id`` for the first time."""
+
+    dossier_id: int
+    at: datetime
+
+
+@transaction.atomic
+def dossier_mark_synced(*, dossier_ids: Sequence[int], at: datetime) -> list[int]:
+    """Record the national portal's first acknowledgement of these dossiers (766 indicator 1.4).
+
+    Not a dossier event: it changes nothing the citizen or the portal sees, writes no outbox message
+    (which would loop) and does not bump ``version`` (an officer's open form stays valid). Dossiers
+    already marked keep their first time. Returns the ids marked now."""
+    ids = sorted(set(dossier_ids))
+    newly = list(Dossier.objects.filter(pk__in=ids, national_synced_at__isnull=True).values_list("pk", flat=True))
+    if newly:
+        Dossier.objects.filter(pk__in=newly, national_synced_at__isnull=True).update(national_synced_at=at)
+        for pk in newly:
+            dispatch("dossier_synced", DossierSynced(dossier_id=pk, at=at))
+    return newly

@@ -55,6 +55,7 @@ from chinhquyenso.feedback.models import (
 from chinhquyenso.feedback.selectors import rule_set_in_force
 from chinhquyenso.feedback.workflow import HANDLER_ROLES, STARTS_WORK, Action, ensure_allowed
 from chinhquyenso.files.services import file_store
+from chinhquyenso.indicators.rollups import rollup_refresh
 from chinhquyenso.procedures.models import Procedure
 from chinhquyenso.units.models import Agency
 from chinhquyenso.workdays import calendar
@@ -388,6 +389,8 @@ def _submit(
                  "dossier": dossier.code if dossier else None, "anonymous": citizen is None, "files": files,
                  "follow_up_of": follow_up_of.code if follow_up_of else None},
     )
+    if dossier is not None:
+        rollup_refresh(dossier_ids=[dossier.pk])  # 766 indicator 5.4 counts a dossier with a petition
     return petition
 
 

@@ -1,40 +1,57 @@
-"""Where each indicator's numerator and denominator will be computed (tử số / mẫu số).
+"""Indicators counted at read time, outside the dossier roll-ups: registry by indicator code.
 
-Empty on purpose: the counting rules need the dossiers, procedures and petitions apps, which are
-being written. The scorer (:mod:`.scoring`) never needs this module; roll-ups and scorecards will
-look a computation up by indicator code, run it for one unit and period, and hand the counts to
-:func:`chinhquyenso.indicators.scoring.score`.
+Dossier-based indicators come from :mod:`.rollups` (see :mod:`.scorecards`). What is left counts
+procedures in the catalog (1.1–1.3, 3.1 and the denominators of 3.5 and 4.5b, in
+:mod:`.computations_catalog`) and petitions (5.1–5.3, registered by the ``feedback`` app, which sits
+above this one). A computation receives the scoring window and every target at once, so a ranking of
+all units costs one call per indicator, not one per unit::
 
-How to add one (later, in a module of this app such as ``computations_dossiers.py``, imported from
-:meth:`IndicatorsConfig.ready <chinhquyenso.indicators.apps.IndicatorsConfig.ready>`)::
+    from chinhquyenso.indicators.computations import Counts, Target, Window, register
 
-    from chinhquyenso.indicators.computations import Counts, Period, register
+    @register("PETITION_PROCESSING_ON_TIME")
+    def petitions_on_time(window: Window, targets: Sequence[Target]) -> dict[str, Counts]:
+        return {t.key: Counts(numerator=..., denominator=...) for t in targets}
 
-    @register("DOSSIER_ON_TIME")
-    def dossier_on_time(period: Period) -> Counts:
-        received = Dossier.objects.filter(unit_id__in=period.unit_ids, received_at__date__range=...)
-        return Counts(numerator=..., denominator=received.count())
-
-Rules: a computation only reads (selectors of other apps); it returns raw counts, never points;
-it is registered once per code, and the code must exist in the definitions. The definition's
-``subject`` (dossier / procedure / petition) says which app's data it counts.
+Rules: a computation only reads; it returns raw counts, never points; one per code.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
 
 @dataclass(frozen=True)
-class Period:
-    """One scoring window for a set of units (a unit and, if wanted, its subordinate units)."""
+class Target:
+    """What one scorecard covers: records of these agencies, or handled in these units.
 
-    unit_ids: tuple[int, ...]
+    ``agency_ids`` are the agencies (for petitions and the catalog); ``unit_ids`` every unit row whose
+    records count (the unit, its descendants and, in the new structure, their predecessors). ``None``
+    means no narrowing on that axis (the whole province)."""
+
+    key: str
+    agency_ids: frozenset[int] | None
+    unit_ids: frozenset[int] | None
+
+
+@dataclass(frozen=True)
+class Window:
+    """A scoring period, both ends included, and the day open work is judged on."""
+
     start: date
-    end: date  # inclusive
+    end: date
+    today: date
+
+    @property
+    def judged_on(self) -> date:
+        return min(self.end, self.today)
+
+    @property
+    def live(self) -> bool:
+        """The period has begun and not ended: dossiers still in progress belong to it."""
+        return self.start <= self.today <= self.end
 
 
 @dataclass(frozen=True)
@@ -45,7 +62,7 @@ class Counts:
     fallback_denominator: Decimal | None = None
 
 
-Computation = Callable[[Period], Counts]
+Computation = Callable[[Window, Sequence[Target]], dict[str, Counts]]
 
 _REGISTRY: dict[str, Computation] = {}
 
@@ -55,8 +72,9 @@ def register(code: str) -> Callable[[Computation], Computation]:
     key = code.strip().upper()
 
     def decorator(fn: Computation) -> Computation:
-        if key in _REGISTRY and _REGISTRY[key] is not fn:
-            raise RuntimeError(f"Indicator {key} already has a computation: {_REGISTRY[key]!r}")
+        current = _REGISTRY.get(key)
+        if current is not None and current is not fn and current.__qualname__ != fn.__qualname__:
+            raise RuntimeError(f"Indicator {key} already has a computation: {current!r}")
         _REGISTRY[key] = fn
         return fn
 

@@ -159,3 +159,61 @@ class ClassificationBand(models.Model):
 
     def __str__(self) -> str:
         return f"{self.label} (≥ {self.min_total}, từ {self.valid_from:%d/%m/%Y})"
+
+
+class Grain(models.TextChoices):
+    """What ``IndicatorRollup.period_start`` means."""
+
+    DAY = "D", _("Ngày")
+    MONTH = "M", _("Tháng")
+    # Open dossiers, keyed by the day their deadline falls (late from the next day on): read live.
+    OPEN_DUE = "O", _("Hồ sơ đang xử lý, theo ngày hẹn trả")
+
+
+class IndicatorRollup(models.Model):
+    """Sums of one metric's numerator and denominator for one agency, unit, (procedure) and period.
+
+    Written only by :mod:`chinhquyenso.indicators.rollups`, as deltas in the same transaction as the
+    dossier change that caused them; ``indicators rebuild`` recomputes the whole table. Agency-level
+    metrics (``procedure_id`` 0) have a day row and a month row per period; procedure-level metrics
+    (for the indicators that count procedures, 3.2, 3.5, 3.7, 4.5b) have month rows only.
+    Plain integer keys, no foreign keys: a roll-up row must never block deleting or merging units.
+    """
+
+    metric = models.CharField(max_length=24)
+    grain = models.CharField(max_length=1, choices=Grain.choices)
+    period_start = models.DateField()
+    agency_id = models.IntegerField()
+    unit_id = models.IntegerField()
+    procedure_id = models.IntegerField(default=0)
+    numerator = models.BigIntegerField(default=0)
+    denominator = models.BigIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("số liệu tổng hợp chỉ số")
+        verbose_name_plural = _("số liệu tổng hợp chỉ số")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["metric", "grain", "period_start", "agency_id", "unit_id", "procedure_id"],
+                name="indicators_rollup_key",
+            ),
+        ]
+        indexes = [models.Index(fields=["grain", "period_start"], name="indicators_rollup_period")]
+
+    def __str__(self) -> str:
+        return f"{self.metric} {self.grain}{self.period_start} a{self.agency_id}: {self.numerator}/{self.denominator}"
+
+
+class DossierRollupState(models.Model):
+    """What one dossier currently contributes to :class:`IndicatorRollup` (so a change applies a delta)."""
+
+    dossier_id = models.BigIntegerField(primary_key=True)
+    facts = models.JSONField(default=list)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("đóng góp của hồ sơ vào chỉ số")
+        verbose_name_plural = _("đóng góp của hồ sơ vào chỉ số")
+
+    def __str__(self) -> str:
+        return f"dossier {self.dossier_id}: {len(self.facts)} facts"

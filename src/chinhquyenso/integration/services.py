@@ -29,6 +29,7 @@ from django.utils import timezone
 
 from chinhquyenso.audit.services import audit_record
 from chinhquyenso.core.errors import Conflict
+from chinhquyenso.dossiers.services import dossier_mark_synced
 from chinhquyenso.integration.conf import DeliveryPolicy
 from chinhquyenso.integration.message_log import LogEntry, message_log_append
 from chinhquyenso.integration.models import (
@@ -270,6 +271,10 @@ def _record(
             ]
         )
         message_log_append(entries=_message_log_entries(outcomes))  # signed log, same transaction
+        acknowledged = [o.message.dossier_id for o in outcomes
+                        if o.result.ok and o.message.topic == TOPIC_NATIONAL_PORTAL and o.message.dossier_id]
+        if acknowledged:
+            dossier_mark_synced(dossier_ids=acknowledged, at=now)  # 766 indicator 1.4, same transaction
         for o in outcomes:
             if o.result.ok:
                 # Delivered is the truth even if our claim expired meanwhile: the portal has it.

@@ -54,7 +54,8 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        sub = parser.add_subparsers(dest="action", required=True, metavar="{score,definitions,classify}")
+        sub = parser.add_subparsers(dest="action", required=True,
+                                    metavar="{score,definitions,classify,scorecard,rebuild,verify}")
         score = sub.add_parser(
             "score",
             help="Điểm của một chỉ số từ tử số và mẫu số / points of one indicator from numerator and denominator",
@@ -84,9 +85,30 @@ class Command(BaseCommand):
         )
         classify.add_argument("total", help="Tổng điểm / total score")
         classify.add_argument("--on", help="Ngày áp dụng (mặc định hôm nay) / date (default today)")
+        card = sub.add_parser(
+            "scorecard",
+            help="Bảng điểm 766 của tỉnh, một đơn vị hoặc một cơ quan / the 766 scorecard of the province, a unit "
+                 "or an agency",
+            description="Nhóm, chỉ số thành phần (tử số/mẫu số/tỷ lệ/điểm), tổng điểm, xếp loại; mặc định: cả tỉnh, "
+                        "từ đầu năm đến hôm nay / groups, sub-indicators, total; default: the province, year to date.",
+        )
+        card.add_argument("--unit", help="Mã đơn vị hành chính (tỉnh, xã; cả đơn vị cũ trước 2025) / unit code")
+        card.add_argument("--agency", help="Mã định danh cơ quan / agency code")
+        card.add_argument("--from", dest="start", help="Từ ngày / from date")
+        card.add_argument("--to", dest="end", help="Đến ngày (mặc định hôm nay) / to date (default today)")
+        card.add_argument("--json", action="store_true", help="In JSON / print JSON")
+        sub.add_parser(
+            "rebuild",
+            help="Tính lại toàn bộ số liệu tổng hợp từ hồ sơ / recompute every roll-up from the dossiers",
+        )
+        sub.add_parser(
+            "verify",
+            help="So số liệu tổng hợp với kết quả tính lại (không ghi) / compare roll-ups with a recomputation",
+        )
 
     SUBCOMMANDS: dict[str, str] = {"score": "_cmd_score", "definitions": "_cmd_definitions",
-                                   "classify": "_cmd_classify"}
+                                   "classify": "_cmd_classify", "scorecard": "_cmd_scorecard",
+                                   "rebuild": "_cmd_rebuild", "verify": "_cmd_verify"}
 
     def handle(self, *args: Any, **options: Any) -> None:
         handler: Callable[[dict[str, Any]], None] = getattr(self, self.SUBCOMMANDS[options["action"]])
@@ -128,3 +150,47 @@ class Command(BaseCommand):
 
     def _cmd_classify(self, options: dict[str, Any]) -> None:
         self.stdout.write(scoring.classify(options["total"], parse_day(options.get("on"))))
+
+    def _cmd_scorecard(self, options: dict[str, Any]) -> None:
+        import json
+
+        from chinhquyenso.indicators import scorecards
+
+        end = parse_day(options.get("end")) or selectors.today()
+        start = parse_day(options.get("start")) or date(end.year, 1, 1)
+        info = scorecards.resolve_target(unit_code=options.get("unit"), agency_code=options.get("agency"), on=end)
+        card = scorecards.scorecards(scorecards.window_for(start, end), [info])[0]
+        if options.get("json"):
+            self.stdout.write(json.dumps(scorecards.scorecard_as_dict(card), ensure_ascii=False, indent=2))
+            return
+        self.stdout.write(f"{card.label} — {start:%d/%m/%Y}–{end:%d/%m/%Y}")
+        self.stdout.write(f"TỔNG ĐIỂM / TOTAL: {card.total}/{_num(card.max_total)}"
+                          + (f"  ({card.classification})" if card.classification else ""))
+        for group in card.groups:
+            self.stdout.write(f"\n{group.code} {group.name}: {group.points}/{_num(group.max_points)}")
+            for line in group.lines:
+                r = line.result
+                rate = "—" if r.percent is None else f"{r.percent}%"
+                if line.definition.measure == "average":  # 2.2: an average in working days, not a rate
+                    rate = "—" if r.rate is None else f"{r.rate.quantize(Decimal('0.01'))} ngày"
+                self.stdout.write(
+                    f"  {line.definition.ref:<5} {line.code:<36} {_num(r.numerator):>12} / {_num(r.denominator):<12}"
+                    f" {rate:>8}  {r.points}/{_num(r.max_points)}" + ("" if line.definition.weight_certain else " *")
+                )
+        self.stdout.write("\n* trọng số chưa chắc chắn / uncertain weight")
+
+    def _cmd_rebuild(self, options: dict[str, Any]) -> None:
+        from chinhquyenso.indicators.rollups import rollups_rebuild
+
+        summary = rollups_rebuild()
+        self.stdout.write(f"Đã tính lại / rebuilt: {summary.dossiers} hồ sơ / dossiers, {summary.cells} ô / cells")
+
+    def _cmd_verify(self, options: dict[str, Any]) -> None:
+        from chinhquyenso.indicators.rollups import rollups_verify
+
+        problems = rollups_verify()
+        for line in problems[:50]:
+            self.stdout.write(line)
+        if problems:
+            raise CommandError(f"{len(problems)} ô lệch / cells differ", returncode=1)
+        self.stdout.write("Khớp / roll-ups match a recomputation")

@@ -1,0 +1,448 @@
+"""Incremental indicator roll-ups: what every dossier contributes, kept current in its own transaction.
+
+Each dossier is reduced to a list of *facts* — ``(metric, grain, day, procedure, numerator,
+denominator)`` — by one pure-ish function, :func:`dossier_facts` (batched: a handful of queries for
+thousands of dossiers). :class:`DossierRollupState` keeps the facts last added for the dossier, so a
+change applies only the difference to :class:`IndicatorRollup` (one ``INSERT … ON CONFLICT DO UPDATE
+SET n = n + excluded.n`` statement). The projector runs inside the service's transaction: when the
+dossier change commits, the dashboard already shows it; when it rolls back, so does the roll-up.
+
+:func:`rollups_rebuild` throws the tables away and recomputes them from the dossiers (state and event
+history); the tests drive random dossier histories and prove the incremental table equals the rebuild.
+
+Metrics (the indicator each feeds; R = day of receipt, E = day processing ended):
+
+=================  ====  ==========================================================================
+metric             day   numerator / denominator (per dossier, 0 or 1 unless said)
+=================  ====  ==========================================================================
+received           R     1 / 1 — dossiers received (HS tiếp nhận)
+sync               R     reached the national portal / 1 (1.4)
+online             R     KenhThucHien = 2 / 1 (3.3, seed KPI)
+full_online        R     online and the procedure is DVCTT toàn trình / 1 (seed KPI)
+payment            R     paid online (DuocThanhToanTrucTuyen 1 or 2) / has a fee > 0 (3.6)
+reused             R     a component reused from the store (DuocTaiSuDung) / 1 (4.3)
+storage            R     a component from the national store, or an e-result kept in the citizen's
+                         store / 1 (4.4)
+population         R     VNeID-verified account or population data / 1 (4.5a)
+digitized          R     a component file AND a result file / 1 (4.2)
+scanned            R     a component digitized from paper (DuocSoHoa) / 1 (seed KPI)
+cert_copy          R     electronic result / 1, certified-copy procedures only (4.6)
+unsatisfied        R     rated "not satisfied" or the subject of a petition / 1 (5.4)
+e_result           E     a result with a file / finished, procedures with a paper result (4.1)
+results_e          E     a result with a file / finished, every procedure (seed KPI)
+ontime             E     on time (766 §1.4 rule) / processing ended (2.1, 5.4)
+proc_minutes       E     working minutes from receipt to end, supplements excluded / finished (2.2)
+open               due   — / 1: still in progress, keyed by effective due day (2.1, read live)
+p_online           R→M   per procedure: online / received (3.2)
+p_fee              R→M   per procedure: paid online / with a fee (3.5, 3.7)
+p_population       R→M   per procedure: population data / received (4.5b)
+=================  ====  ==========================================================================
+
+Agency metrics are written at day and month grain; procedure metrics at month grain; ``open`` at
+the ``O`` grain keyed by due day (0001-01-01: already late for good — a second supplement request;
+9999-12-31: no deadline, never late).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any, cast
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import Count, Max, Q, Sum
+
+from chinhquyenso.core import projectors
+from chinhquyenso.core.text import fold
+from chinhquyenso.dossiers import rules
+from chinhquyenso.dossiers.models import (
+    Channel,
+    Dossier,
+    DossierComponent,
+    DossierFee,
+    DossierResult,
+    DossierSupplement,
+    OnlinePayment,
+    Status,
+)
+from chinhquyenso.dossiers.selectors import WORKING_CALENDAR
+from chinhquyenso.indicators.models import DossierRollupState, Grain, IndicatorRollup
+from chinhquyenso.procedures.models import Procedure, ServiceLevel
+from chinhquyenso.workdays import calendar as workdays
+
+LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
+FAR_FUTURE = datetime(9000, 1, 1, tzinfo=UTC)
+ALWAYS_LATE_DAY = date(1, 1, 1)
+NEVER_LATE_DAY = date(9999, 12, 31)
+
+AGENCY_METRICS = (
+    "received", "sync", "online", "full_online", "payment", "reused", "storage", "population", "digitized",
+    "scanned", "cert_copy", "unsatisfied", "e_result", "results_e", "ontime", "proc_minutes",
+)
+PROCEDURE_METRICS = ("p_online", "p_fee", "p_population")
+OPEN_METRIC = "open"
+METRICS = (*AGENCY_METRICS, *PROCEDURE_METRICS, OPEN_METRIC)
+
+# A fact as stored in DossierRollupState.facts (JSON): [metric, grain, day ISO, agency, unit, procedure, num, den]
+Fact = tuple[str, str, str, int, int, int, int, int]
+Key = tuple[str, str, str, int, int, int]
+
+# --- flags that higher apps know (ratings in citizens, petitions in feedback) --------------------
+
+FlagSource = Callable[[Sequence[int]], set[int]]
+_FLAG_SOURCES: dict[str, dict[str, FlagSource]] = defaultdict(dict)
+
+
+def register_flag_source(flag: str, name: str, source: FlagSource) -> None:
+    """Let a higher app say which dossiers carry ``flag`` (e.g. ``"unsatisfied"``): ``source(ids)``
+    returns the subset of ``ids`` that do. Sources of one flag are OR-ed. Idempotent by ``name``."""
+    _FLAG_SOURCES[flag][name] = source
+
+
+def _flagged(flag: str, ids: Sequence[int]) -> set[int]:
+    found: set[int] = set()
+    for source in list(_FLAG_SOURCES[flag].values()):
+        found |= source(ids)
+    return found
+
+
+# --- facts --------------------------------------------------------------------------------------
+
+
+def local_day(moment: datetime) -> date:
+    return moment.astimezone(LOCAL_TZ).date()
+
+
+def is_certified_copy(procedure_name: str) -> bool:
+    """Chứng thực bản sao từ bản chính (766 indicator 4.6), by the catalog name; a province can list
+    extra procedure codes in ``CHINHQUYENSO["CERTIFIED_COPY_PROCEDURES"]``."""
+    return "chung thuc ban sao" in fold(procedure_name)
+
+
+@dataclass(frozen=True)
+class _ProcedureInfo:
+    result_on_paper: bool
+    full_online: bool
+    certified_copy: bool
+    time_limit_amount: float
+    time_limit_unit: str
+
+
+def _procedure_info(ids: Iterable[int]) -> dict[int, _ProcedureInfo]:
+    extra = {str(code) for code in cast(Iterable[Any], settings.CHINHQUYENSO.get("CERTIFIED_COPY_PROCEDURES", ()))}
+    return {
+        pk: _ProcedureInfo(
+            result_on_paper=paper, full_online=level == ServiceLevel.FULL_ONLINE,
+            certified_copy=is_certified_copy(name) or code in extra,
+            time_limit_amount=float(amount or 0), time_limit_unit=unit,
+        )
+        for pk, code, name, paper, level, amount, unit in Procedure.objects.filter(pk__in=set(ids)).values_list(
+            "pk", "code", "name", "result_on_paper", "service_level", "time_limit_amount", "time_limit_unit")
+    }
+
+
+_DOSSIER_FIELDS = (
+    "pk", "procedure_id", "agency_id", "unit_id", "channel", "status", "citizen_id", "received_at", "original_due_at",
+    "finished_at", "returned_at", "stopped_at", "refused_at", "withdrawn_at", "vneid_verified", "paid_online",
+    "has_reused", "used_population_data", "national_synced_at",
+)
+
+
+def dossier_facts(ids: Sequence[int]) -> dict[int, list[Fact]]:
+    """The facts of each dossier in ``ids`` (missing ids: no facts). A few queries per call."""
+    ids = list(ids)
+    if not ids:
+        return {}
+    rows = list(Dossier.objects.filter(pk__in=ids).values(*_DOSSIER_FIELDS))
+    procedures = _procedure_info(r["procedure_id"] for r in rows)
+    comp: dict[int, dict[str, Any]] = {
+        r["dossier_id"]: r for r in DossierComponent.objects.filter(dossier_id__in=ids).values("dossier_id").annotate(
+            files=Count("pk", filter=Q(file__isnull=False) | ~Q(file_url="")),
+            scanned=Count("pk", filter=Q(digitized=True)),
+            reused=Count("pk", filter=Q(reused=True)),
+            national=Count("pk", filter=Q(from_national_store=True)),
+        )
+    }
+    result_files = set(
+        DossierResult.objects.filter(dossier_id__in=ids).filter(Q(file__isnull=False) | ~Q(file_url=""))
+        .values_list("dossier_id", flat=True)
+    )
+    fees = dict(
+        DossierFee.objects.filter(dossier_id__in=ids).values("dossier_id").annotate(total=Sum("amount"))
+        .values_list("dossier_id", "total")
+    )
+    spans: dict[int, list[rules.SupplementSpan]] = defaultdict(list)
+    for dossier_id, requested, returned in DossierSupplement.objects.filter(dossier_id__in=ids).order_by(
+            "dossier_id", "requested_at", "id").values_list("dossier_id", "requested_at", "received_at"):
+        spans[dossier_id].append(rules.SupplementSpan(requested, returned))
+    unsatisfied = _flagged("unsatisfied", ids)
+
+    out: dict[int, list[Fact]] = {}
+    for r in rows:
+        out[r["pk"]] = _facts_of(r, procedures.get(r["procedure_id"]), comp.get(r["pk"], {}), r["pk"] in result_files,
+                                 int(fees.get(r["pk"]) or 0), tuple(spans.get(r["pk"], ())), r["pk"] in unsatisfied)
+    return out
+
+
+def _facts_of(r: dict[str, Any], proc: _ProcedureInfo | None, comp: dict[str, Any], result_file: bool, fee_total: int,
+              supplements: tuple[rules.SupplementSpan, ...], unsatisfied: bool) -> list[Fact]:
+    received_at: datetime | None = r["received_at"]
+    if received_at is None or proc is None:
+        return []  # never received (new, or refused before receipt): outside every dossier indicator
+    agency, unit, procedure = r["agency_id"], r["unit_id"], r["procedure_id"]
+    facts: list[Fact] = []
+
+    def add(metric: str, day: date, num: bool | int, den: int = 1) -> None:
+        facts.append((metric, Grain.DAY, day.isoformat(), agency, unit, 0, int(num), den))
+
+    def add_procedure(metric: str, num: bool | int, den: int = 1) -> None:
+        facts.append((metric, Grain.MONTH, rday.replace(day=1).isoformat(), agency, unit, procedure, int(num), den))
+
+    rday = local_day(received_at)
+    online = r["channel"] == Channel.ONLINE
+    synced = r["national_synced_at"] is not None
+    paid_online = r["paid_online"] in (OnlinePayment.NATIONAL_PORTAL, OnlinePayment.LOCAL_GATEWAY)
+    component_file = bool(comp.get("files"))
+    national = bool(comp.get("national"))
+    population = bool(r["vneid_verified"] or r["used_population_data"] or national)
+    add("received", rday, 1)
+    add("sync", rday, synced)
+    add("online", rday, online)
+    add("full_online", rday, online and proc.full_online)
+    if fee_total > 0:
+        add("payment", rday, paid_online)
+    add("reused", rday, r["has_reused"] or bool(comp.get("reused")))
+    add("storage", rday, national or (result_file and r["citizen_id"] is not None))
+    add("population", rday, population)
+    add("digitized", rday, component_file and result_file)
+    add("scanned", rday, bool(comp.get("scanned")))
+    if proc.certified_copy:
+        add("cert_copy", rday, result_file)
+    add("unsatisfied", rday, unsatisfied)
+    add_procedure("p_online", online)
+    if fee_total > 0:
+        add_procedure("p_fee", paid_online)
+    add_procedure("p_population", population)
+
+    judged = _on_time(r, proc, supplements)
+    if judged.finished and judged.end_at is not None:
+        eday = local_day(judged.end_at)
+        add("ontime", eday, judged.on_time)
+        if r["status"] in (Status.FINISHED, Status.RETURNED):
+            if proc.result_on_paper:
+                add("e_result", eday, result_file)
+            add("results_e", eday, result_file)
+            minutes = WORKING_CALENDAR.hours_between(received_at, judged.end_at) * 60
+            minutes -= judged.supplement_hours * 60
+            add("proc_minutes", eday, max(0, round(minutes)))
+    else:
+        if judged.supplement_requests >= 2:
+            due_day = ALWAYS_LATE_DAY
+        elif judged.effective_due_at is None:
+            due_day = NEVER_LATE_DAY
+        else:
+            due_day = local_day(judged.effective_due_at)
+        facts.append((OPEN_METRIC, Grain.OPEN_DUE, due_day.isoformat(), agency, unit, 0, 0, 1))
+    return facts
+
+
+def _on_time(r: dict[str, Any], proc: _ProcedureInfo, supplements: tuple[rules.SupplementSpan, ...]
+             ) -> rules.OnTimeResult:
+    """766 indicator 2.1 for one dossier, as :func:`dossiers.selectors.dossier_on_time` judges it,
+    with the period end pushed to the far future: finished dossiers get their final verdict, open
+    ones their effective due moment."""
+    terminal = {
+        int(status): r[column] for status, column in (
+            (Status.FINISHED, "finished_at"), (Status.RETURNED, "returned_at"), (Status.STOPPED, "stopped_at"),
+            (Status.REFUSED, "refused_at"), (Status.WITHDRAWN, "withdrawn_at"),
+        ) if r[column] is not None
+    }
+    due = r["original_due_at"]
+    if due is None and proc.time_limit_amount > 0:
+        due = workdays.deadline(r["received_at"], proc.time_limit_amount, proc.time_limit_unit)
+    return rules.classify_on_time(
+        received_at=r["received_at"], due_at=due,
+        events_or_facts=rules.OnTimeFacts(terminal=terminal, supplements=supplements),
+        period_end=FAR_FUTURE, calendar=WORKING_CALENDAR,
+    )
+
+
+# --- applying facts -------------------------------------------------------------------------------
+
+
+def expand(facts: Iterable[Sequence[Any]]) -> Iterator[tuple[Key, int, int]]:
+    """Each fact as the roll-up rows it adds to: an agency day fact also counts in its month."""
+    for metric, grain, day, agency, unit, procedure, num, den in facts:
+        yield (metric, grain, day, agency, unit, procedure), num, den
+        if grain == Grain.DAY:
+            yield (metric, Grain.MONTH, day[:8] + "01", agency, unit, procedure), num, den
+
+
+def _sum(facts: Iterable[Sequence[Any]], sign: int, into: dict[Key, list[int]]) -> None:
+    for key, num, den in expand(facts):
+        cell = into.setdefault(key, [0, 0])
+        cell[0] += sign * num
+        cell[1] += sign * den
+
+
+def _upsert(deltas: dict[Key, list[int]]) -> None:
+    rows = [(*key, num, den) for key, (num, den) in sorted(deltas.items()) if num or den]
+    if not rows:
+        return
+    table = connection.ops.quote_name(IndicatorRollup._meta.db_table)
+    columns = "metric, grain, period_start, agency_id, unit_id, procedure_id, numerator, denominator"
+    with connection.cursor() as cursor:
+        for start in range(0, len(rows), 500):
+            chunk = rows[start:start + 500]
+            values = ", ".join(["(%s, %s, %s, %s, %s, %s, %s, %s)"] * len(chunk))
+            cursor.execute(
+                f"INSERT INTO {table} ({columns}) VALUES {values} "  # noqa: S608 — names are constants
+                "ON CONFLICT (metric, grain, period_start, agency_id, unit_id, procedure_id) DO UPDATE SET "
+                f"numerator = {table}.numerator + excluded.numerator, "
+                f"denominator = {table}.denominator + excluded.denominator",
+                [value for row in chunk for value in row],
+            )
+
+
+@transaction.atomic
+def rollup_refresh(*, dossier_ids: Sequence[int]) -> int:
+    """Bring the roll-ups up to date for these dossiers (in the caller's transaction); returns how
+    many roll-up cells changed. Safe to call any number of times: the second call changes nothing."""
+    ids = sorted(set(dossier_ids))
+    if not ids:
+        return 0
+    states = {s.dossier_id: s for s in DossierRollupState.objects.select_for_update().filter(dossier_id__in=ids)}
+    new = dossier_facts(ids)
+    deltas: dict[Key, list[int]] = {}
+    changed_states: list[DossierRollupState] = []
+    created: list[DossierRollupState] = []
+    for pk in ids:
+        facts = [list(f) for f in new.get(pk, [])]
+        state = states.get(pk)
+        old = state.facts if state is not None else []
+        if old == facts:
+            continue
+        _sum(old, -1, deltas)
+        _sum(facts, +1, deltas)
+        if state is None:
+            created.append(DossierRollupState(dossier_id=pk, facts=facts))
+        else:
+            state.facts = facts
+            changed_states.append(state)
+    _upsert(deltas)
+    if created:
+        DossierRollupState.objects.bulk_create(created)
+    if changed_states:
+        DossierRollupState.objects.bulk_update(changed_states, ["facts", "updated_at"])
+    return sum(1 for num, den in deltas.values() if num or den)
+
+
+@dataclass(frozen=True)
+class RebuildSummary:
+    dossiers: int
+    cells: int
+
+
+def rollups_rebuild(*, batch_size: int = 2000, progress: Callable[[int, int], None] | None = None) -> RebuildSummary:
+    """Recompute every roll-up from the dossiers, in one transaction (readers see the old numbers
+    until it commits). Returns the dossiers seen and the roll-up cells written."""
+    with transaction.atomic():
+        IndicatorRollup.objects.all().delete()
+        DossierRollupState.objects.all().delete()
+        total = Dossier.objects.count()
+        sums: dict[Key, list[int]] = {}
+        seen = 0
+        last = 0
+        while True:
+            ids = list(Dossier.objects.filter(pk__gt=last).order_by("pk").values_list("pk", flat=True)[:batch_size])
+            if not ids:
+                break
+            facts = dossier_facts(ids)
+            DossierRollupState.objects.bulk_create(
+                [DossierRollupState(dossier_id=pk, facts=[list(f) for f in facts.get(pk, [])]) for pk in ids],
+                batch_size=1000,
+            )
+            for pk in ids:
+                _sum(facts.get(pk, []), +1, sums)
+            seen += len(ids)
+            last = ids[-1]
+            if progress is not None:
+                progress(seen, total)
+        _bulk_insert(sums)
+    return RebuildSummary(dossiers=seen, cells=len(sums))
+
+
+def _bulk_insert(sums: dict[Key, list[int]]) -> None:
+    IndicatorRollup.objects.bulk_create(
+        (
+            IndicatorRollup(metric=k[0], grain=k[1], period_start=date.fromisoformat(k[2]), agency_id=k[3],
+                            unit_id=k[4], procedure_id=k[5], numerator=num, denominator=den)
+            for k, (num, den) in sorted(sums.items()) if num or den
+        ),
+        batch_size=2000,
+    )
+
+
+def rollup_table() -> dict[Key, tuple[int, int]]:
+    """The whole roll-up table as a dict, zero cells dropped (for comparisons in tests and checks)."""
+    return {
+        (m, g, d.isoformat(), a, u, p): (n, dn)
+        for m, g, d, a, u, p, n, dn in IndicatorRollup.objects.values_list(
+            "metric", "grain", "period_start", "agency_id", "unit_id", "procedure_id", "numerator", "denominator")
+        if n or dn
+    }
+
+
+def rollups_verify() -> list[str]:
+    """Differences between the stored roll-ups and a recomputation (without writing): empty = equal."""
+    expected: dict[Key, list[int]] = {}
+    last = 0
+    while True:
+        ids = list(Dossier.objects.filter(pk__gt=last).order_by("pk").values_list("pk", flat=True)[:2000])
+        if not ids:
+            break
+        facts = dossier_facts(ids)
+        for pk in ids:
+            _sum(facts.get(pk, []), +1, expected)
+        last = ids[-1]
+    want = {k: (n, d) for k, (n, d) in expected.items() if n or d}
+    have = rollup_table()
+    problems = []
+    for key in sorted(set(want) | set(have)):
+        if want.get(key) != have.get(key):
+            problems.append(f"{'/'.join(map(str, key))}: stored {have.get(key)} expected {want.get(key)}")
+    return problems
+
+
+# --- projectors -----------------------------------------------------------------------------------
+
+
+def project_dossier_event(event: Any) -> None:
+    """``dossier`` stream: the dossier changed in this transaction; refresh its contribution."""
+    rollup_refresh(dossier_ids=[event.dossier_id])
+
+
+def project_dossier_synced(notice: Any) -> None:
+    """``dossier_synced`` stream: the national portal acknowledged the dossier for the first time."""
+    rollup_refresh(dossier_ids=[notice.dossier_id])
+
+
+def project_dossiers_imported(finished: Any) -> None:
+    """``dossiers_imported`` stream: a historical import finished; recompute everything."""
+    rollups_rebuild()
+
+
+def latest_change() -> datetime | None:
+    """When a dossier contribution last changed (the dashboard's "as of")."""
+    value = DossierRollupState.objects.aggregate(m=Max("updated_at"))["m"]
+    return value if isinstance(value, datetime) else None
+
+
+def register_projectors() -> None:
+    projectors.register("dossier", "indicators.rollups", project_dossier_event)
+    projectors.register("dossier_synced", "indicators.rollups", project_dossier_synced)
+    projectors.register("dossiers_imported", "indicators.rollups", project_dossiers_imported)

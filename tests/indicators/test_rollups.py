@@ -1,0 +1,128 @@
+"""Roll-ups kept in the dossier's own transaction equal a rebuild from scratch, whatever happened."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from chinhquyenso.core.errors import DomainError
+from chinhquyenso.dossiers import services
+from chinhquyenso.dossiers.models import Dossier, Status
+from chinhquyenso.indicators.models import DossierRollupState, Grain, IndicatorRollup
+from chinhquyenso.indicators.rollups import rollup_refresh, rollup_table, rollups_rebuild, rollups_verify
+from tests.dossiers.conftest import TINY_PDF, receive, to_last_step, vn
+from tests.dossiers.factories import Province, build_province
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def world(db: Any) -> Province:
+    return build_province()
+
+ACTIONS = ("to_last_step", "finish", "finish_paper", "return", "supplement", "supplement_back", "withdraw", "stop",
+           "sync", "refresh")
+
+
+def cell(metric: str, grain: str = Grain.MONTH, **filters: Any) -> tuple[int, int]:
+    rows = IndicatorRollup.objects.filter(metric=metric, grain=grain, procedure_id=0, **filters)
+    return sum(r.numerator for r in rows), sum(r.denominator for r in rows)
+
+
+def apply(world: Province, dossier: Dossier, action: str, at: dt.datetime) -> Dossier:
+    d = Dossier.objects.get(pk=dossier.pk)
+    try:
+        if action == "to_last_step":
+            return to_last_step(world, d, at=at)
+        if action in ("finish", "finish_paper"):
+            upload = services.UploadInput(TINY_PDF, "kq.pdf") if action == "finish" else None
+            return services.dossier_finish(dossier=d, actor=world.processor_a, at=at, results=[
+                services.ResultInput(procedure_result=world.result, code="KS", upload=upload, signed=True)])
+        if action == "return":
+            return services.dossier_return_result(dossier=d, actor=world.counter_a, at=at)
+        if action == "supplement":
+            return services.dossier_request_supplement(dossier=d, actor=world.processor_a, reason="Thiếu",
+                                                       items=["Tờ khai"], at=at)
+        if action == "supplement_back":
+            return services.dossier_receive_supplement(dossier=d, actor=world.counter_a, at=at)
+        if action == "withdraw":
+            return services.dossier_withdraw(dossier=d, actor=world.counter_a, reason="Xin rút", at=at)
+        if action == "stop":
+            return services.dossier_stop(dossier=d, actor=world.processor_a, reason="Tranh chấp", at=at)
+        if action == "sync":
+            services.dossier_mark_synced(dossier_ids=[d.pk], at=at)
+        if action == "refresh":
+            rollup_refresh(dossier_ids=[d.pk])  # a spurious refresh changes nothing
+    except DomainError:
+        pass  # not allowed in this state: the history just goes on
+    return Dossier.objects.get(pk=d.pk)
+
+
+def test_a_dossier_counts_from_the_moment_it_is_received(world: Province) -> None:
+    d = receive(world, at=vn(2026, 2, 12, 10))
+    assert cell("received", period_start=dt.date(2026, 2, 1)) == (1, 1)
+    assert cell("received", grain=Grain.DAY, period_start=dt.date(2026, 2, 12)) == (1, 1)
+    assert cell("sync") == (0, 1)
+    assert IndicatorRollup.objects.filter(metric="open", grain=Grain.OPEN_DUE).count() == 1
+    services.dossier_mark_synced(dossier_ids=[d.pk], at=vn(2026, 2, 12, 11))
+    assert cell("sync") == (1, 1)
+    services.dossier_mark_synced(dossier_ids=[d.pk], at=vn(2026, 2, 13, 11))  # twice: counted once
+    assert cell("sync") == (1, 1)
+    assert rollups_verify() == []
+
+
+def test_finishing_moves_the_dossier_from_open_to_judged(world: Province) -> None:
+    d = to_last_step(world, receive(world, at=vn(2026, 2, 12, 10)), at=vn(2026, 2, 12, 11))
+    d = services.dossier_finish(dossier=d, actor=world.processor_a, at=vn(2026, 3, 30, 9), results=[
+        services.ResultInput(procedure_result=world.result, code="KS", upload=services.UploadInput(
+            TINY_PDF, "kq.pdf"), signed=True)])
+    assert IndicatorRollup.objects.filter(metric="open", grain=Grain.OPEN_DUE, denominator__gt=0).count() == 0
+    # Received in February, finished in March, late (the deadline was in February).
+    assert cell("ontime", period_start=dt.date(2026, 3, 1)) == (0, 1)
+    assert cell("results_e", period_start=dt.date(2026, 3, 1)) == (1, 1)
+    assert cell("digitized", period_start=dt.date(2026, 2, 1))[1] == 1
+    assert rollups_verify() == []
+
+
+def test_a_failed_change_leaves_the_rollups_untouched(world: Province) -> None:
+    d = receive(world, at=vn(2026, 2, 12, 10))
+    before = rollup_table()
+    with pytest.raises(DomainError):
+        services.dossier_finish(dossier=d, actor=world.counter_a, at=vn(2026, 2, 13), results=[])
+    assert rollup_table() == before
+
+
+def test_rebuild_equals_incremental_and_verify_spots_tampering(world: Province) -> None:
+    for day in (12, 13, 16):
+        receive(world, at=vn(2026, 2, day, 10))
+    incremental = rollup_table()
+    summary = rollups_rebuild()
+    assert summary.dossiers == 3 and rollup_table() == incremental
+    IndicatorRollup.objects.filter(metric="received", grain=Grain.MONTH).update(numerator=99)
+    problems = rollups_verify()
+    assert problems and "received" in problems[0]
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
+                                                                 HealthCheck.too_slow])
+@given(histories=st.lists(
+    st.tuples(st.integers(min_value=0, max_value=40),
+              st.lists(st.tuples(st.sampled_from(ACTIONS), st.integers(min_value=1, max_value=200)), max_size=7)),
+    min_size=1, max_size=4))
+def test_random_histories_rollups_equal_the_rebuild(world: Province, histories: list[Any]) -> None:
+    for start_day, steps in histories:
+        at = vn(2026, 1, 5, 8) + dt.timedelta(days=start_day)
+        d = receive(world, at=at)
+        for action, hours in steps:
+            at = at + dt.timedelta(hours=hours)
+            d = apply(world, d, action, at)
+    incremental = rollup_table()
+    states = dict(DossierRollupState.objects.values_list("dossier_id", "facts"))
+    rollups_rebuild()
+    assert rollup_table() == incremental
+    assert dict(DossierRollupState.objects.values_list("dossier_id", "facts")) == states
+    assert Dossier.objects.filter(status=Status.RECEIVED).count() >= 0
