@@ -54,7 +54,7 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Count, Max, Q, Sum
+from django.db.models import Exists, Max, OuterRef, Q, Subquery, Sum
 
 from chinhquyenso.core import projectors
 from chinhquyenso.core.text import fold
@@ -71,7 +71,7 @@ from chinhquyenso.dossiers.models import (
 )
 from chinhquyenso.dossiers.selectors import WORKING_CALENDAR
 from chinhquyenso.indicators.models import DossierRollupState, Grain, IndicatorRollup
-from chinhquyenso.procedures.models import Procedure, ServiceLevel
+from chinhquyenso.procedures.models import ServiceLevel
 from chinhquyenso.workdays import calendar as workdays
 
 LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -132,66 +132,70 @@ class _ProcedureInfo:
     time_limit_unit: str
 
 
-def _procedure_info(ids: Iterable[int]) -> dict[int, _ProcedureInfo]:
-    extra = {str(code) for code in cast(Iterable[Any], settings.CHINHQUYENSO.get("CERTIFIED_COPY_PROCEDURES", ()))}
-    return {
-        pk: _ProcedureInfo(
-            result_on_paper=paper, full_online=level == ServiceLevel.FULL_ONLINE,
-            certified_copy=is_certified_copy(name) or code in extra,
-            time_limit_amount=float(amount or 0), time_limit_unit=unit,
-        )
-        for pk, code, name, paper, level, amount, unit in Procedure.objects.filter(pk__in=set(ids)).values_list(
-            "pk", "code", "name", "result_on_paper", "service_level", "time_limit_amount", "time_limit_unit")
-    }
-
-
 _DOSSIER_FIELDS = (
     "pk", "procedure_id", "agency_id", "unit_id", "channel", "status", "citizen_id", "received_at", "original_due_at",
     "finished_at", "returned_at", "stopped_at", "refused_at", "withdrawn_at", "vneid_verified", "paid_online",
-    "has_reused", "used_population_data", "national_synced_at",
+    "has_reused", "used_population_data", "national_synced_at", "supplement_count",
+    "procedure__code", "procedure__name", "procedure__result_on_paper", "procedure__service_level",
+    "procedure__time_limit_amount", "procedure__time_limit_unit",
 )
 
 
+def _procedure_info(r: dict[str, Any], extra: set[str]) -> _ProcedureInfo:
+    return _ProcedureInfo(
+        result_on_paper=r["procedure__result_on_paper"],
+        full_online=r["procedure__service_level"] == ServiceLevel.FULL_ONLINE,
+        certified_copy=is_certified_copy(r["procedure__name"]) or r["procedure__code"] in extra,
+        time_limit_amount=float(r["procedure__time_limit_amount"] or 0),
+        time_limit_unit=r["procedure__time_limit_unit"],
+    )
+
+
+def _has(model: Any, condition: Q) -> Exists:
+    return Exists(model.objects.filter(condition, dossier_id=OuterRef("pk")))
+
+
 def dossier_facts(ids: Sequence[int]) -> dict[int, list[Fact]]:
-    """The facts of each dossier in ``ids`` (missing ids: no facts). A few queries per call."""
+    """The facts of each dossier in ``ids`` (missing ids: no facts). One query for the dossiers with
+    what their components, results and fees say, one for supplements (if any), one per flag source."""
     ids = list(ids)
     if not ids:
         return {}
-    rows = list(Dossier.objects.filter(pk__in=ids).values(*_DOSSIER_FIELDS))
-    procedures = _procedure_info(r["procedure_id"] for r in rows)
-    comp: dict[int, dict[str, Any]] = {
-        r["dossier_id"]: r for r in DossierComponent.objects.filter(dossier_id__in=ids).values("dossier_id").annotate(
-            files=Count("pk", filter=Q(file__isnull=False) | ~Q(file_url="")),
-            scanned=Count("pk", filter=Q(digitized=True)),
-            reused=Count("pk", filter=Q(reused=True)),
-            national=Count("pk", filter=Q(from_national_store=True)),
-        )
-    }
-    result_files = set(
-        DossierResult.objects.filter(dossier_id__in=ids).filter(Q(file__isnull=False) | ~Q(file_url=""))
-        .values_list("dossier_id", flat=True)
+    file_q = Q(file__isnull=False) | ~Q(file_url="")
+    rows = list(
+        Dossier.objects.filter(pk__in=ids).annotate(
+            comp_file=_has(DossierComponent, file_q),
+            comp_scanned=_has(DossierComponent, Q(digitized=True)),
+            comp_reused=_has(DossierComponent, Q(reused=True)),
+            comp_national=_has(DossierComponent, Q(from_national_store=True)),
+            result_file=_has(DossierResult, file_q),
+            fee_total=Subquery(
+                DossierFee.objects.filter(dossier_id=OuterRef("pk")).values("dossier_id")
+                .annotate(total=Sum("amount")).values("total")[:1]
+            ),
+        ).values(*_DOSSIER_FIELDS, "comp_file", "comp_scanned", "comp_reused", "comp_national", "result_file",
+                 "fee_total")
     )
-    fees = dict(
-        DossierFee.objects.filter(dossier_id__in=ids).values("dossier_id").annotate(total=Sum("amount"))
-        .values_list("dossier_id", "total")
-    )
+    extra = {str(code) for code in cast(Iterable[Any], settings.CHINHQUYENSO.get("CERTIFIED_COPY_PROCEDURES", ()))}
     spans: dict[int, list[rules.SupplementSpan]] = defaultdict(list)
-    for dossier_id, requested, returned in DossierSupplement.objects.filter(dossier_id__in=ids).order_by(
-            "dossier_id", "requested_at", "id").values_list("dossier_id", "requested_at", "received_at"):
-        spans[dossier_id].append(rules.SupplementSpan(requested, returned))
+    with_supplements = [r["pk"] for r in rows if r["supplement_count"]]
+    if with_supplements:
+        for dossier_id, requested, returned in DossierSupplement.objects.filter(
+                dossier_id__in=with_supplements).order_by("dossier_id", "requested_at", "id").values_list(
+                "dossier_id", "requested_at", "received_at"):
+            spans[dossier_id].append(rules.SupplementSpan(requested, returned))
     unsatisfied = _flagged("unsatisfied", ids)
-
-    out: dict[int, list[Fact]] = {}
-    for r in rows:
-        out[r["pk"]] = _facts_of(r, procedures.get(r["procedure_id"]), comp.get(r["pk"], {}), r["pk"] in result_files,
-                                 int(fees.get(r["pk"]) or 0), tuple(spans.get(r["pk"], ())), r["pk"] in unsatisfied)
-    return out
+    return {
+        r["pk"]: _facts_of(r, _procedure_info(r, extra), tuple(spans.get(r["pk"], ())), r["pk"] in unsatisfied)
+        for r in rows
+    }
 
 
-def _facts_of(r: dict[str, Any], proc: _ProcedureInfo | None, comp: dict[str, Any], result_file: bool, fee_total: int,
-              supplements: tuple[rules.SupplementSpan, ...], unsatisfied: bool) -> list[Fact]:
+def _facts_of(r: dict[str, Any], proc: _ProcedureInfo, supplements: tuple[rules.SupplementSpan, ...],
+              unsatisfied: bool) -> list[Fact]:
     received_at: datetime | None = r["received_at"]
-    if received_at is None or proc is None:
+    result_file, fee_total = bool(r["result_file"]), int(r["fee_total"] or 0)
+    if received_at is None:
         return []  # never received (new, or refused before receipt): outside every dossier indicator
     agency, unit, procedure = r["agency_id"], r["unit_id"], r["procedure_id"]
     facts: list[Fact] = []
@@ -206,8 +210,8 @@ def _facts_of(r: dict[str, Any], proc: _ProcedureInfo | None, comp: dict[str, An
     online = r["channel"] == Channel.ONLINE
     synced = r["national_synced_at"] is not None
     paid_online = r["paid_online"] in (OnlinePayment.NATIONAL_PORTAL, OnlinePayment.LOCAL_GATEWAY)
-    component_file = bool(comp.get("files"))
-    national = bool(comp.get("national"))
+    component_file = bool(r["comp_file"])
+    national = bool(r["comp_national"])
     population = bool(r["vneid_verified"] or r["used_population_data"] or national)
     add("received", rday, 1)
     add("sync", rday, synced)
@@ -215,11 +219,11 @@ def _facts_of(r: dict[str, Any], proc: _ProcedureInfo | None, comp: dict[str, An
     add("full_online", rday, online and proc.full_online)
     if fee_total > 0:
         add("payment", rday, paid_online)
-    add("reused", rday, r["has_reused"] or bool(comp.get("reused")))
+    add("reused", rday, r["has_reused"] or bool(r["comp_reused"]))
     add("storage", rday, national or (result_file and r["citizen_id"] is not None))
     add("population", rday, population)
     add("digitized", rday, component_file and result_file)
-    add("scanned", rday, bool(comp.get("scanned")))
+    add("scanned", rday, bool(r["comp_scanned"]))
     if proc.certified_copy:
         add("cert_copy", rday, result_file)
     add("unsatisfied", rday, unsatisfied)
