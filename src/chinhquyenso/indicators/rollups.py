@@ -69,7 +69,6 @@ from chinhquyenso.dossiers.models import (
     OnlinePayment,
     Status,
 )
-from chinhquyenso.dossiers.selectors import WORKING_CALENDAR
 from chinhquyenso.indicators.models import DossierRollupState, Grain, IndicatorRollup
 from chinhquyenso.procedures.models import ServiceLevel
 from chinhquyenso.workdays import calendar as workdays
@@ -185,14 +184,33 @@ def dossier_facts(ids: Sequence[int]) -> dict[int, list[Fact]]:
                 "dossier_id", "requested_at", "received_at"):
             spans[dossier_id].append(rules.SupplementSpan(requested, returned))
     unsatisfied = _flagged("unsatisfied", ids)
-    return {
-        r["pk"]: _facts_of(r, _procedure_info(r, extra), tuple(spans.get(r["pk"], ())), r["pk"] in unsatisfied)
-        for r in rows
-    }
+    cal = _FixedCalendar(workdays.get_calendar())  # one look-up of the dated overrides per batch
+    procedures: dict[int, _ProcedureInfo] = {}
+    out: dict[int, list[Fact]] = {}
+    for r in rows:
+        proc = procedures.get(r["procedure_id"])
+        if proc is None:
+            proc = procedures[r["procedure_id"]] = _procedure_info(r, extra)
+        out[r["pk"]] = _facts_of(r, proc, tuple(spans.get(r["pk"], ())), r["pk"] in unsatisfied, cal)
+    return out
+
+
+class _FixedCalendar:
+    """:class:`dossiers.rules.RuleCalendar` on one working calendar, read once for a whole batch
+    (what ``dossiers.selectors.WORKING_CALENDAR`` does per call, without re-reading the overrides)."""
+
+    def __init__(self, calendar: workdays.WorkingCalendar) -> None:
+        self.calendar = calendar
+
+    def hours_between(self, start: datetime, end: datetime) -> float:
+        return self.calendar.working_hours_between(start, end) if end > start else 0.0
+
+    def add_hours(self, start: datetime, hours: float) -> datetime:
+        return self.calendar.add_working_hours(start, hours) if hours > 0 else start
 
 
 def _facts_of(r: dict[str, Any], proc: _ProcedureInfo, supplements: tuple[rules.SupplementSpan, ...],
-              unsatisfied: bool) -> list[Fact]:
+              unsatisfied: bool, cal: _FixedCalendar) -> list[Fact]:
     received_at: datetime | None = r["received_at"]
     result_file, fee_total = bool(r["result_file"]), int(r["fee_total"] or 0)
     if received_at is None:
@@ -232,7 +250,7 @@ def _facts_of(r: dict[str, Any], proc: _ProcedureInfo, supplements: tuple[rules.
         add_procedure("p_fee", paid_online)
     add_procedure("p_population", population)
 
-    judged = _on_time(r, proc, supplements)
+    judged = _on_time(r, proc, supplements, cal)
     if judged.finished and judged.end_at is not None:
         eday = local_day(judged.end_at)
         add("ontime", eday, judged.on_time)
@@ -240,7 +258,7 @@ def _facts_of(r: dict[str, Any], proc: _ProcedureInfo, supplements: tuple[rules.
             if proc.result_on_paper:
                 add("e_result", eday, result_file)
             add("results_e", eday, result_file)
-            minutes = WORKING_CALENDAR.hours_between(received_at, judged.end_at) * 60
+            minutes = cal.hours_between(received_at, judged.end_at) * 60
             minutes -= judged.supplement_hours * 60
             add("proc_minutes", eday, max(0, round(minutes)))
     else:
@@ -254,8 +272,8 @@ def _facts_of(r: dict[str, Any], proc: _ProcedureInfo, supplements: tuple[rules.
     return facts
 
 
-def _on_time(r: dict[str, Any], proc: _ProcedureInfo, supplements: tuple[rules.SupplementSpan, ...]
-             ) -> rules.OnTimeResult:
+def _on_time(r: dict[str, Any], proc: _ProcedureInfo, supplements: tuple[rules.SupplementSpan, ...],
+             cal: _FixedCalendar) -> rules.OnTimeResult:
     """766 indicator 2.1 for one dossier, as :func:`dossiers.selectors.dossier_on_time` judges it,
     with the period end pushed to the far future: finished dossiers get their final verdict, open
     ones their effective due moment."""
@@ -267,11 +285,11 @@ def _on_time(r: dict[str, Any], proc: _ProcedureInfo, supplements: tuple[rules.S
     }
     due = r["original_due_at"]
     if due is None and proc.time_limit_amount > 0:
-        due = workdays.deadline(r["received_at"], proc.time_limit_amount, proc.time_limit_unit)
+        due = cal.calendar.deadline(r["received_at"], proc.time_limit_amount, proc.time_limit_unit)
     return rules.classify_on_time(
         received_at=r["received_at"], due_at=due,
         events_or_facts=rules.OnTimeFacts(terminal=terminal, supplements=supplements),
-        period_end=FAR_FUTURE, calendar=WORKING_CALENDAR,
+        period_end=FAR_FUTURE, calendar=cal,
     )
 
 
