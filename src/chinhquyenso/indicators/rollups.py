@@ -45,6 +45,7 @@ the ``O`` grain keyed by due day (0001-01-01: already late for good — a second
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -55,6 +56,7 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Exists, Max, OuterRef, Q, Subquery, Sum
+from django.utils import timezone
 
 from chinhquyenso.core import projectors
 from chinhquyenso.core.text import fold
@@ -369,9 +371,13 @@ class RebuildSummary:
     cells: int
 
 
-def rollups_rebuild(*, batch_size: int = 2000, progress: Callable[[int, int], None] | None = None) -> RebuildSummary:
+def rollups_rebuild(*, batch_size: int = 5000, progress: Callable[[int, int], None] | None = None) -> RebuildSummary:
     """Recompute every roll-up from the dossiers, in one transaction (readers see the old numbers
-    until it commits). Returns the dossiers seen and the roll-up cells written."""
+    until it commits). Returns the dossiers seen and the roll-up cells written.
+
+    Rows go in with plain multi-row ``executemany`` rather than ``bulk_create``: building a model
+    instance per cell cost more than computing the facts (profiled: 50,000 dossiers 104 s → see
+    docs/benchmarks.md)."""
     with transaction.atomic():
         IndicatorRollup.objects.all().delete()
         DossierRollupState.objects.all().delete()
@@ -379,34 +385,44 @@ def rollups_rebuild(*, batch_size: int = 2000, progress: Callable[[int, int], No
         sums: dict[Key, list[int]] = {}
         seen = 0
         last = 0
+        now = timezone.now()
         while True:
             ids = list(Dossier.objects.filter(pk__gt=last).order_by("pk").values_list("pk", flat=True)[:batch_size])
             if not ids:
                 break
             facts = dossier_facts(ids)
-            DossierRollupState.objects.bulk_create(
-                [DossierRollupState(dossier_id=pk, facts=[list(f) for f in facts.get(pk, [])]) for pk in ids],
-                batch_size=1000,
-            )
+            _insert_states([(pk, json.dumps(facts.get(pk, []), separators=(",", ":")), now) for pk in ids])
             for pk in ids:
                 _sum(facts.get(pk, []), +1, sums)
             seen += len(ids)
             last = ids[-1]
             if progress is not None:
                 progress(seen, total)
-        _bulk_insert(sums)
+        _insert_cells([(*key, num, den) for key, (num, den) in sorted(sums.items()) if num or den])
     return RebuildSummary(dossiers=seen, cells=len(sums))
 
 
-def _bulk_insert(sums: dict[Key, list[int]]) -> None:
-    IndicatorRollup.objects.bulk_create(
-        (
-            IndicatorRollup(metric=k[0], grain=k[1], period_start=date.fromisoformat(k[2]), agency_id=k[3],
-                            unit_id=k[4], procedure_id=k[5], numerator=num, denominator=den)
-            for k, (num, den) in sorted(sums.items()) if num or den
-        ),
-        batch_size=2000,
-    )
+def _executemany(table: str, columns: Sequence[str], rows: list[tuple[Any, ...]], *, casts: dict[str, str]) -> None:
+    if not rows:
+        return
+    pg = connection.vendor == "postgresql"
+    marks = ", ".join(f"CAST(%s AS {casts[c]})" if pg and c in casts else "%s" for c in columns)
+    sql = (f"INSERT INTO {connection.ops.quote_name(table)} ({', '.join(columns)}) "  # noqa: S608 — constants
+           f"VALUES ({marks})")
+    with connection.cursor() as cursor:
+        for start in range(0, len(rows), 5000):
+            cursor.executemany(sql, rows[start:start + 5000])
+
+
+def _insert_states(rows: list[tuple[int, str, datetime]]) -> None:
+    _executemany(DossierRollupState._meta.db_table, ("dossier_id", "facts", "updated_at"), rows,
+                 casts={"facts": "jsonb"})
+
+
+def _insert_cells(rows: list[tuple[Any, ...]]) -> None:
+    _executemany(IndicatorRollup._meta.db_table, (
+        "metric", "grain", "period_start", "agency_id", "unit_id", "procedure_id", "numerator", "denominator",
+    ), rows, casts={"period_start": "date"})
 
 
 def rollup_table() -> dict[Key, tuple[int, int]]:
