@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 import sys
 
-BENCHMARKS = ["bench.intake", "bench.sync"]
+BENCHMARKS = ["bench.intake", "bench.sync", "bench.import", "bench.scorecard"]
 
 
 def main() -> None:

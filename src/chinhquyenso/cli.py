@@ -46,6 +46,14 @@ Chỉ số 766 / Decision 766 indicators:
   indicators score CODE NUM DEN Tính điểm một chỉ số (ví dụ DOSSIER_ON_TIME 393087 443565 → 17.72) / score one
   indicators definitions        Bảng định nghĩa chỉ số đang hiệu lực / definitions in force
   indicators classify TOTAL     Xếp loại theo tổng điểm / classification band
+  indicators scorecard [--unit CODE|--agency CODE] [--from D --to D] [--json]
+                                Bảng điểm 766 (nhóm, chỉ số, tổng) / the 766 scorecard
+  indicators rebuild|verify     Tính lại / đối chiếu số liệu tổng hợp từ hồ sơ / rebuild or check the roll-ups
+
+Dữ liệu lịch sử, quy mô / history and scale:
+  import-dossiers FILE          Nhập hồ sơ cũ (JSONL/CSV, trường đồng bộ DVCQG), chạy lại được / import history
+  generate --dossiers N --year Y --seed S --out FILE
+                                Sinh dữ liệu tổng hợp một năm của tỉnh / synthetic province-year
 
 Phản ánh, kiến nghị / feedback (PAKN):
   feedback-rules list|add|due   Thời hạn xử lý PAKN theo QĐ 766 (dữ liệu có hiệu lực) / dated PAKN deadlines
