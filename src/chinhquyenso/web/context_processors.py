@@ -29,6 +29,7 @@ def _officer_entries(user: Any) -> list[dict[str, str] | None]:
         entries.append(_entry(_("Một cửa"), "dossiers:receive"))
     entries.append(_entry(_("Thu phí, lệ phí"), "payments:officer_bills"))
     entries.append(_entry(_("Phản ánh, kiến nghị cần xử lý"), "feedback:inbox"))
+    entries.append(_entry(_("Bảng điểm 766"), "indicators:scorecard"))
     if has_role(user, Role.PROVINCE_ADMIN, Role.UNIT_ADMIN, Role.AUDITOR):
         entries.append(_entry(_("Tích hợp, đồng bộ"), "integration:dashboard"))
     return entries
@@ -51,7 +52,7 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         _entry(_("Thủ tục hành chính"), "procedures:catalog"),
         _entry(_("Tra cứu hồ sơ"), "citizens:lookup"),
         _entry(_("Phản ánh, kiến nghị"), "feedback:public_list"),
-        _entry(_("Chỉ số 766"), "indicators:what_if"),
+        _entry(_("Chỉ số 766"), "indicators:public"),
     ]
     user = getattr(request, "user", None)
     if user is not None and user.is_authenticated:
