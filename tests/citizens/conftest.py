@@ -18,7 +18,7 @@ from tests.dossiers.factories import Province, build_province
 
 @pytest.fixture(autouse=True)
 def _fresh_cache() -> Iterator[None]:
-    """Rate-limit counters and cached OIDC metadata live in the cache: each test starts clean."""
+    """Cached OIDC metadata lives in the cache: each test starts clean (rate-limit counters are rows)."""
     cache.clear()
     yield
     cache.clear()

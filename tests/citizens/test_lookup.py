@@ -103,7 +103,7 @@ def test_lookup_is_rate_limited_per_address(received, monkeypatch, frozen_window
     assert other.get(reverse("citizens:lookup"), {"ma": received.code}).status_code == 200
 
 
-def test_limit_resets_in_the_next_window(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_limit_resets_in_the_next_window(db, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     now = [1_800_000_000.0]
 
     class Clock:

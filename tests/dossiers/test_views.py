@@ -332,30 +332,6 @@ def test_inbox_keyset_pagination_without_count_or_offset(client: Any, world: Pro
     assert sorted(seen) == sorted(d.code for d in made) and len(seen) == len(set(seen))
 
 
-def test_inbox_plan_workaround_returns_exactly_what_the_selector_returns(world: Province) -> None:
-    """Open-work lists restate the scope with constant ids (for the PostgreSQL plan); same rows."""
-    from chinhquyenso.dossiers import selectors
-
-    late = receive(world)
-    received_now(world)
-    consulted = to_processing(world, receive(world))
-    services.dossier_consult(dossier=consulted, actor=world.processor_a, agency=world.so_tu_phap, question="?")
-    services.dossier_request_supplement(dossier=to_processing(world, late), actor=world.processor_a,
-                                        reason="Thiếu", items=["CCCD"])
-    services.dossier_receive(actor=world.counter_b, procedure=world.procedure, agency=world.ubnd_b,
-                             applicant=applicant(), components=components_for(world))
-    now = timezone.now()
-    for user in (world.counter_a, world.processor_a, world.processor_stp, world.counter_b, world.auditor_a):
-        for kwargs in ({"due": "open"}, {"due": "overdue"}, {"due": "paused"}, {"statuses": [Status.PROCESSING]},
-                       {"due": "open", "q": "nguyen van an"}, {"due": "open", "assigned_to_me": True}):
-            filters = selectors.InboxFilters(**kwargs)
-            ours = views._inbox_page(user, filters, None, 50, now, waiting=False)
-            theirs = selectors.dossier_inbox(user, filters=filters, limit=50, now=now)
-            assert [d.pk for d in ours.items] == [d.pk for d in theirs.items], (user, kwargs)
-    assert consulted.code in [d.code for d in views._inbox_page(
-        world.processor_stp, selectors.InboxFilters(due="open"), None, 50, now, waiting=False).items]
-
-
 # --- Dossier page --------------------------------------------------------------------------------
 
 

@@ -36,8 +36,9 @@ def test_scorecard_drill_down_to_a_dossier(page) -> None:  # type: ignore[no-unt
     assert page.locator("#card-label").inner_text() == "UBND xã An Phú"
     assert "Kỳ 01/02/2026 – 28/02/2026" in page.locator(".score-head").inner_text()
     # Chart.js (served from our static files under the CSP) drew the trend
+    # (waited for, not just read: on a loaded machine the deferred script may run after the load event)
+    page.wait_for_function("window.Chart && window.Chart.getChart(document.getElementById('trend-chart'))")
     assert page.evaluate("typeof window.Chart") == "function"
-    assert page.evaluate("window.Chart.getChart(document.getElementById('trend-chart')) !== undefined")
 
     page.get_by_role("link", name="Chi tiết chỉ số 1.4").click()
     page.wait_for_url("**/chi-so/bang-diem/chi-tiet/DOSSIER_SYNC/**")

@@ -15,8 +15,8 @@ from django.contrib.auth.forms import AuthenticationForm, PasswordChangeForm
 from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.urls import NoReverseMatch, reverse
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
@@ -57,17 +57,48 @@ class LoginForm(AuthenticationForm):
     }
 
 
+#: Session flag the citizen portal sets after an e-ID (OpenID Connect) login, whose own factors
+#: replace the optional TOTP step (``citizens.views.SESSION_EID_LOGIN``). A password login here
+#: clears it, so the second factor is asked again.
+CITIZEN_EID_SESSION_KEY = "citizens_eid_login"
+
+
+def citizen_second_factor_pending(user: Any) -> bool:
+    """A citizen (not an officer) who enabled TOTP and has not entered a code in this session."""
+    return (bool(getattr(user, "is_citizen", False)) and not otp_required(user)
+            and totp_device_confirmed(user) is not None and not otp_verified(user))
+
+
+def citizen_otp_step_url(next_url: str) -> str:
+    """The citizen portal's code step (``citizens:totp_verify``); without the portal installed,
+    this app's own code step, which asks citizens who enabled TOTP too."""
+    try:
+        path = reverse("citizens:totp_verify")
+    except NoReverseMatch:
+        path = reverse("accounts:otp_verify")
+    return f"{path}?{urlencode({'next': next_url})}"
+
+
 class LoginView(auth_views.LoginView):
-    """Bước 1: user name and password (axes counts failures). Officers continue to the TOTP step."""
+    """Bước 1: user name and password (axes counts failures). Officers continue to the TOTP step;
+    a citizen who enabled TOTP continues to the citizen portal's code step (never let in without
+    it, never sent to the officer enrolment)."""
 
     template_name = "accounts/login.html"
     form_class = LoginForm
+
+    def form_valid(self, form: Any) -> HttpResponse:
+        response = super().form_valid(form)
+        self.request.session.pop(CITIZEN_EID_SESSION_KEY, None)  # a password login: the code is asked again
+        return response
 
     def get_success_url(self) -> str:
         url = super().get_success_url()
         user = self.request.user
         if otp_required(user) and not otp_verified(user):
             return otp_step_url(user, url)
+        if citizen_second_factor_pending(user):
+            return citizen_otp_step_url(url)
         return url
 
 
@@ -111,7 +142,7 @@ def otp_verify(request: HttpRequest) -> HttpResponse:
     user = request.user
     assert isinstance(user, User)
     next_url = _next_url(request)
-    if otp_satisfied(user):
+    if otp_satisfied(user) and not citizen_second_factor_pending(user):
         return redirect(next_url)
     if totp_device_confirmed(user) is None:
         return redirect(otp_step_url(user, next_url))

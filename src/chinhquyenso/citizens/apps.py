@@ -19,6 +19,16 @@ class CitizensConfig(AppConfig):
         registry.register("dossier", "citizens.document_store", projectors.document_store_project)
         registry.register("payment_receipt", "citizens.receipt_store", projectors.receipt_store_project)
 
+        from chinhquyenso.citizens.counter import NAME, CitizenStoreSource
+        from chinhquyenso.core import counter_documents
+
+        counter_documents.register(NAME, CitizenStoreSource())
+
+        from chinhquyenso.citizens import ratelimit
+        from chinhquyenso.core import jobs
+
+        jobs.register("citizens-ratelimit-prune", ratelimit.prune, every_seconds=300)
+
         from chinhquyenso.citizens.selectors import dossiers_rated_unsatisfied
         from chinhquyenso.indicators.rollups import register_flag_source
 

@@ -158,3 +158,73 @@ class SubmissionForm(forms.Form):
             if row.document_id:
                 initial[f"c{row.procedure_component_id}_document"] = str(row.document_id)
         return initial
+
+
+# --- Reuse at the one-stop counter (officer page) ------------------------------------------------
+
+
+class CounterFindForm(forms.Form):
+    ma = forms.CharField(
+        label=_("Số định danh cá nhân (VNeID), số điện thoại hoặc thư điện tử của công dân"), max_length=254,
+        widget=forms.TextInput(attrs={"autocomplete": "off"}),
+        error_messages={"required": _("Vui lòng nhập số định danh, số điện thoại hoặc thư điện tử của công dân.")},
+    )
+
+
+class CounterConsentForm(forms.Form):
+    """One radio group per component (``tp_<id>``: a document of *this* citizen's store, or none),
+    the consent and how it was given. The choices are the citizen's own valid documents only, so
+    another citizen's document id is "not a valid choice" here and refused again by the service."""
+
+    METHODS = [("signed", _("Công dân ký xác nhận đồng ý")), ("verbal", _("Công dân đồng ý trực tiếp tại quầy"))]
+
+    agency = forms.TypedChoiceField(label=_("Nơi tiếp nhận"), coerce=int)
+    method = forms.ChoiceField(label=_("Hình thức đồng ý"), choices=METHODS, initial="signed",
+                               widget=forms.RadioSelect)
+    purpose = forms.CharField(label=_("Mục đích (để trống: tái sử dụng cho thành phần hồ sơ)"), max_length=500,
+                              required=False)
+    agreed = forms.BooleanField(
+        label=_("Công dân đã đồng ý cho cơ quan tái sử dụng các giấy tờ được chọn cho hồ sơ này"),
+        error_messages={"required": _("Cần có sự đồng ý của công dân trước khi tái sử dụng giấy tờ.")},
+    )
+
+    def __init__(self, *args: Any, offers: list[tuple[ProcedureComponent, list[CitizenDocument]]],
+                 agencies: list[Agency], **kwargs: Any) -> None:
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)
+        agency_field: Any = self.fields["agency"]
+        agency_field.choices = [(a.pk, a.name) for a in agencies]
+        if agencies:
+            agency_field.initial = agencies[0].pk
+        self.offers = offers
+        self.documents: dict[str, CitizenDocument] = {}
+        for component, docs in offers:
+            for doc in docs:
+                self.documents[str(doc.pk)] = doc
+            self.fields[f"tp_{component.pk}"] = forms.ChoiceField(
+                label=component.name, required=False, widget=forms.RadioSelect,
+                choices=[("", _("Không dùng")), *[(str(d.pk), d.name) for d in docs]],
+                error_messages={"invalid_choice": _("Không tìm thấy giấy tờ này trong kho của công dân.")},
+            )
+
+    def rows(self) -> list[dict[str, Any]]:
+        rows = []
+        for component, docs in self.offers:
+            bound = self[f"tp_{component.pk}"]
+            rows.append({"component": component, "field": bound,
+                         "choices": list(zip(bound.subwidgets, [None, *docs], strict=True))})
+        return rows
+
+    def selections(self) -> list[tuple[ProcedureComponent, CitizenDocument]]:
+        chosen = []
+        for component, _docs in self.offers:
+            value = self.cleaned_data.get(f"tp_{component.pk}") or ""
+            if value:
+                chosen.append((component, self.documents[value]))
+        return chosen
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if not self.errors and not any(data.get(f"tp_{c.pk}") for c, _docs in self.offers):
+            self.add_error(None, _("Vui lòng chọn ít nhất một giấy tờ để tái sử dụng."))
+        return data

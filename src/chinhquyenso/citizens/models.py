@@ -174,6 +174,10 @@ class ConsentMethod(models.TextChoices):
     ONLINE = "online", "Đồng ý trên tài khoản trực tuyến"
 
 
+#: A consent recorded at the counter is for this visit: the receipt must follow within these hours.
+COUNTER_CONSENT_HOURS = 8
+
+
 class DocumentReuseConsent(models.Model):
     """The citizen agreed that the counter reuses one document of their store (Nghị định 13/2023:
     purpose and consent). Recorded by the one-stop officer before the document is attached."""
@@ -221,3 +225,26 @@ class DossierRating(models.Model):
 
     def __str__(self) -> str:
         return f"{self.dossier_id}: {'hài lòng' if self.satisfied else 'không hài lòng'}"
+
+
+class RateLimitCounter(models.Model):
+    """One fixed window of a rate limit (``ratelimit.py``): hits of ``who`` in ``bucket`` during
+    window number ``slot`` (Unix time // window length). In the database, so every web process
+    (gunicorn workers, several hosts) counts against the same budget; incremented atomically.
+    Rows of past windows are deleted by the ``citizens-ratelimit-prune`` job."""
+
+    bucket = models.CharField(max_length=40)
+    who = models.CharField(max_length=64)
+    slot = models.BigIntegerField()
+    count = models.PositiveIntegerField(default=0)
+    expires_at = models.BigIntegerField(db_index=True, help_text="Unix time after which the row is useless")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["bucket", "who", "slot"], name="ratelimit_bucket_who_slot"),
+        ]
+        verbose_name = "bộ đếm giới hạn truy cập"
+        verbose_name_plural = "bộ đếm giới hạn truy cập"
+
+    def __str__(self) -> str:
+        return f"{self.bucket}:{self.who}@{self.slot}={self.count}"

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.db.models import Count, Q, QuerySet
@@ -20,8 +20,10 @@ from django.utils import timezone
 from chinhquyenso.accounts.models import User
 from chinhquyenso.accounts.scope import scope_queryset
 from chinhquyenso.citizens.models import (
+    COUNTER_CONSENT_HOURS,
     CitizenDocument,
     CitizenIdentity,
+    DocumentReuseConsent,
     DossierRating,
     SubmissionDraft,
 )
@@ -71,17 +73,44 @@ def citizen_vneid_verified(user: Any) -> bool:
 
 
 def citizen_find_for_counter(query: str) -> User | None:
-    """The citizen account the person at the counter names: exact user name, e-mail or phone.
-    For the one-stop officer who is about to record a reuse consent."""
+    """The citizen account the person at the counter names: the personal ID number of the linked
+    national e-ID (VNeID's ``sub``), or the exact user name, e-mail or phone. None when nothing or
+    more than one account matches (the officer asks for another identifier). For the one-stop
+    officer who is about to record a reuse consent."""
     text = (query or "").strip()
-    if not text:
+    if not text or len(text) > 254:
         return None
     phone = re.sub(r"[\s.\-()]", "", text)
+    by_eid = CitizenIdentity.objects.filter(national_eid=True, subject__in={text, phone}).values("user_id")
     rows = User.objects.filter(is_citizen=True, is_active=True).filter(
-        Q(username__iexact=text) | Q(email__iexact=text) | Q(phone=phone)
+        Q(username__iexact=text) | Q(email__iexact=text) | Q(phone=phone) | Q(pk__in=by_eid)
     )
     found = list(rows[:2])
     return found[0] if len(found) == 1 else None
+
+
+def citizen_national_id(user: Any) -> str:
+    """The personal ID number vouched for by the national e-ID (VNeID ``sub``), or ""."""
+    owner = _owner_id(user)
+    if owner is None:
+        return ""
+    row = CitizenIdentity.objects.filter(user_id=owner, national_eid=True).order_by("linked_at", "id").first()
+    return row.subject if row is not None else ""
+
+
+def counter_consents_released(officer: Any, ids: Sequence[int], *, at: datetime | None = None
+                              ) -> QuerySet[DocumentReuseConsent]:
+    """Reuse consents this officer recorded at the counter in the last ``COUNTER_CONSENT_HOURS``
+    hours and not used for a dossier yet, among ``ids``: what the counter form may attach. Another
+    officer's consent, an old or used one is simply not there."""
+    officer_id = getattr(officer, "pk", None)
+    if officer_id is None or not getattr(officer, "is_authenticated", False):
+        return DocumentReuseConsent.objects.none()
+    moment = at or timezone.now()
+    return (DocumentReuseConsent.objects
+            .filter(pk__in=list(ids), officer_id=officer_id, dossier__isnull=True,
+                    consented_at__gte=moment - timedelta(hours=COUNTER_CONSENT_HOURS))
+            .select_related("document", "document__file", "citizen", "procedure_component"))
 
 
 # --- Dossiers ------------------------------------------------------------------------------------

@@ -6,7 +6,8 @@
   :func:`citizen_submit` (calls ``dossiers.services.dossier_submit_online``);
 * the document store: :func:`document_upload`, :func:`document_delete`,
   :func:`document_store_sync` (run by the projector on dossier events),
-  :func:`document_reuse_consent_record` (the counter);
+  :func:`document_reuse_consent_record`, :func:`document_reuse_consents_record` and
+  :func:`document_reuse_consents_attach` (reuse at the counter, see ``counter.py``);
 * satisfaction: :func:`dossier_rate`.
 """
 
@@ -27,6 +28,7 @@ from chinhquyenso.accounts.models import Role, User
 from chinhquyenso.accounts.scope import has_role
 from chinhquyenso.audit.services import audit_record
 from chinhquyenso.citizens.models import (
+    COUNTER_CONSENT_HOURS,
     CitizenDocument,
     CitizenIdentity,
     ComponentSource,
@@ -619,6 +621,84 @@ def document_reuse_consent_record(
                  summary={"document": document.pk, "citizen": citizen.pk, "method": method,
                           "dossier": dossier.code if dossier else None})
     return consent
+
+
+#: How the person at the counter may consent (ONLINE is for a citizen acting on their own account).
+COUNTER_CONSENT_METHODS = (ConsentMethod.SIGNED, ConsentMethod.VERBAL)
+
+
+@dataclass(frozen=True)
+class ReuseSelection:
+    """One component of the dossier being received and the store document chosen for it."""
+
+    procedure_component: ProcedureComponent
+    document: CitizenDocument
+
+
+@transaction.atomic
+def document_reuse_consents_record(
+    *,
+    officer: Any,
+    agency: Agency,
+    citizen: User,
+    selections: Sequence[ReuseSelection],
+    method: str = ConsentMethod.SIGNED,
+    purpose: str = "",
+    at: datetime | None = None,
+) -> list[DocumentReuseConsent]:
+    """The counter page's write: the citizen consents to several documents at once, for the
+    components of one procedure. All or nothing (each row through
+    :func:`document_reuse_consent_record`, which checks role, ownership, validity and type)."""
+    if method not in COUNTER_CONSENT_METHODS:
+        raise ValidationFailed("Hình thức đồng ý tại quầy không hợp lệ.", code="consent_method_invalid")
+    if not selections:
+        raise ValidationFailed("Vui lòng chọn ít nhất một giấy tờ để tái sử dụng.", code="reuse_nothing_selected")
+    procedures = {s.procedure_component.procedure_id for s in selections}
+    components = [s.procedure_component.pk for s in selections]
+    if len(procedures) != 1 or len(set(components)) != len(components):
+        raise ValidationFailed("Mỗi thành phần của một thủ tục chỉ dùng một giấy tờ.", code="reuse_selection_invalid")
+    moment = at or timezone.now()
+    return [
+        document_reuse_consent_record(officer=officer, agency=agency, citizen=citizen, document=s.document,
+                                      procedure_component=s.procedure_component, method=method, purpose=purpose,
+                                      at=moment)
+        for s in selections
+    ]
+
+
+@transaction.atomic
+def document_reuse_consents_attach(
+    *, officer: Any, consent_ids: Sequence[int], dossier: Dossier, at: datetime | None = None
+) -> list[DocumentReuseConsent]:
+    """Link counter consents to the dossier they were used for (run inside the receipt's
+    transaction, through ``core.counter_documents.attach``).
+
+    Only consents this officer recorded in the last :data:`COUNTER_CONSENT_HOURS` hours and not used
+    yet; the rows are locked, so a consent serves one dossier only. The dossier must hold, for each
+    consent's component, a reused component with the document's file."""
+    moment = at or timezone.now()
+    ids = sorted({int(pk) for pk in consent_ids})
+    rows = list(
+        DocumentReuseConsent.objects.select_for_update()
+        .filter(pk__in=ids, officer_id=getattr(officer, "pk", None), dossier__isnull=True,
+                consented_at__gte=moment - timedelta(hours=COUNTER_CONSENT_HOURS))
+        .select_related("document").order_by("pk")
+    )
+    if not ids or len(rows) != len(ids):
+        raise Conflict("Giấy tờ tái sử dụng không còn hiệu lực đồng ý hoặc đã được dùng cho hồ sơ khác; "
+                       "vui lòng ghi nhận lại sự đồng ý của công dân.", code="reuse_consent_used")
+    reused = {c.procedure_component_id: c.file_id for c in dossier.components.filter(reused=True)}
+    for row in rows:
+        if row.procedure_component_id is None or reused.get(row.procedure_component_id) != row.document.file_id:
+            raise ValidationFailed(f"Thành phần dùng giấy tờ “{row.document.name}” không khớp với hồ sơ.",
+                                   code="reuse_component_mismatch")
+    DocumentReuseConsent.objects.filter(pk__in=ids).update(dossier=dossier)
+    for row in rows:
+        row.dossier = dossier
+        audit_record(action="citizen_document.reused", actor=officer, obj=row,
+                     summary={"dossier": dossier.code, "document": row.document_id, "citizen": row.citizen_id,
+                              "procedure_component": row.procedure_component_id})
+    return rows
 
 
 # --- Satisfaction --------------------------------------------------------------------------------

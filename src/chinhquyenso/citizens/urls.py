@@ -29,4 +29,5 @@ urlpatterns = [
     path("ho-so-nhap/<int:pk>/xem-lai/", views.draft_review, name="draft_review"),
     path("ho-so-nhap/<int:pk>/xoa/", views.draft_delete, name="draft_delete"),
     path("tra-cuu/", views.lookup, name="lookup"),
+    path("quay/tai-su-dung/", views.counter_reuse, name="counter_reuse"),  # one-stop officers
 ]

@@ -21,18 +21,22 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from chinhquyenso.accounts.decorators import forbidden
-from chinhquyenso.accounts.models import User
+from chinhquyenso.accounts.decorators import forbidden, officer_required
+from chinhquyenso.accounts.models import Role, User
 from chinhquyenso.accounts.selectors import otp_verified, totp_device_confirmed
+from chinhquyenso.accounts.views import CITIZEN_EID_SESSION_KEY
 from chinhquyenso.citizens import oidc, ratelimit, selectors, services
 from chinhquyenso.citizens.forms import (
     CitizenLoginForm,
+    CounterConsentForm,
+    CounterFindForm,
     DocumentUploadForm,
     OtpCodeForm,
     RatingForm,
@@ -50,7 +54,7 @@ from chinhquyenso.procedures.models import Procedure, ServiceLevel
 ViewFunc = TypeVar("ViewFunc", bound=Callable[..., HttpResponseBase])
 #: Set in the session when the citizen signed in through the identity provider (strong login:
 #: the provider's own factors count, so the optional TOTP step is not asked again).
-SESSION_EID_LOGIN = "citizens_eid_login"
+SESSION_EID_LOGIN = CITIZEN_EID_SESSION_KEY  # "citizens_eid_login"; the officer login page clears it too
 MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
 PAGE_SIZE = 20
 
@@ -699,3 +703,75 @@ def lookup(request: HttpRequest) -> HttpResponse:
     response["X-Robots-Tag"] = "noindex"
     response["Cache-Control"] = "no-store"
     return response
+
+
+# --- Reuse at the one-stop counter (officer page) ------------------------------------------------
+
+
+def _counter_desks(user: Any, procedure: Procedure) -> list[Any]:
+    """Where the officer receives (their one-stop desks today); province-wide officers choose among
+    the procedure's competent agencies."""
+    from chinhquyenso.accounts.scope import scope_for
+    from chinhquyenso.units.models import Agency
+    from chinhquyenso.units.selectors import valid_on_q
+
+    scope = scope_for(user, [Role.ONE_STOP_OFFICER.value])
+    if scope.everything:
+        return list(selectors.submission_agencies(procedure)[:50])
+    if scope.empty:
+        return []
+    day = timezone.localdate()
+    return list(Agency.objects.filter(valid_on_q(day)).filter(scope.agency_q()).order_by("name", "id")[:50])
+
+
+@never_cache
+@officer_required(Role.ONE_STOP_OFFICER.value)
+@require_http_methods(["GET", "POST"])
+def counter_reuse(request: HttpRequest) -> HttpResponse:
+    """Tái sử dụng giấy tờ trong kho của công dân tại quầy: find the person's account, show the
+    documents of *their* store that fit the procedure's components, record their consent, and go
+    back to the receipt form with the references (``core.counter_documents``)."""
+    from chinhquyenso.core.counter_documents import PARAM
+    from chinhquyenso.procedures.models import ProcedureStatus
+
+    user = request.user
+    code = (request.POST.get("thu_tuc") or request.GET.get("thu_tuc") or "").strip()[:40]
+    procedure = Procedure.objects.filter(code=code, status=ProcedureStatus.PUBLIC).first() if code else None
+    if procedure is None:
+        raise Http404(_("Không tìm thấy thủ tục."))
+    receive_url = f"{reverse('dossiers:receive')}?{urlencode({'thu_tuc': procedure.code})}"
+    find = CounterFindForm(request.POST if request.method == "POST" else (request.GET if "ma" in request.GET
+                                                                          else None))
+    context: dict[str, Any] = {"procedure": procedure, "find": find, "receive_url": receive_url,
+                               "citizen": None, "form": None}
+    citizen = selectors.citizen_find_for_counter(find.cleaned_data["ma"]) if find.is_valid() else None
+    if find.is_bound and find.is_valid() and citizen is None:
+        context["not_found"] = True
+        return render(request, "citizens/counter_reuse.html", context, status=404 if request.method == "GET" else 400)
+    if citizen is None:
+        return render(request, "citizens/counter_reuse.html", context, status=400 if find.is_bound else 200)
+    components = [c for c in procedure.components.order_by("order", "id") if c.document_type]
+    offers = [(c, list(selectors.citizen_documents_for_component(citizen, c))) for c in components]
+    offers = [(c, docs) for c, docs in offers if docs]
+    agencies = _counter_desks(user, procedure)
+    form = CounterConsentForm(request.POST if request.method == "POST" else None, offers=offers, agencies=agencies)
+    context.update(citizen=citizen, form=form, offers=offers)
+    if request.method == "POST":
+        if form.is_valid():
+            agency = next(a for a in agencies if a.pk == form.cleaned_data["agency"])
+            try:
+                consents = services.document_reuse_consents_record(
+                    officer=user, agency=agency, citizen=citizen,
+                    selections=[services.ReuseSelection(procedure_component=c, document=d)
+                                for c, d in form.selections()],
+                    method=form.cleaned_data["method"], purpose=form.cleaned_data["purpose"],
+                )
+            except DomainError as exc:
+                form.add_error(None, exc.message)
+            else:
+                messages.success(request, _("Đã ghi nhận sự đồng ý tái sử dụng %(n)d giấy tờ của công dân.")
+                                 % {"n": len(consents)})
+                refs = [("thu_tuc", procedure.code), *[(PARAM, f"citizens:{c.pk}") for c in consents]]
+                return redirect(f"{reverse('dossiers:receive')}?{urlencode(refs)}")
+        return render(request, "citizens/counter_reuse.html", context, status=400)
+    return render(request, "citizens/counter_reuse.html", context)

@@ -215,6 +215,7 @@ class InboxQuery(Schema):
     due: str | None = Field(None, description="overdue | today | soon | paused | open")
     q: str = Field("", max_length=200, description="Tìm theo mã, chủ hồ sơ, tên thủ tục (không dấu cũng được)")
     assigned_to_me: bool = False
+    waiting_for_me: bool = Field(False, description="Chỉ hồ sơ đang chờ tôi xử lý (như hộp công việc trên web)")
     agency_code: str | None = Field(None, max_length=40)
     cursor: str | None = Field(None, max_length=200)
     limit: int = Field(50, ge=1, le=200)
@@ -461,7 +462,8 @@ def dossier_list(request: HttpRequest, params: Query[InboxQuery]) -> InboxOut:
     page = selectors.dossier_inbox(
         request.user,
         filters=selectors.InboxFilters(statuses=params.status, due=params.due, q=params.q,
-                                       assigned_to_me=params.assigned_to_me, agency_id=agency_id),
+                                       assigned_to_me=params.assigned_to_me, agency_id=agency_id,
+                                       waiting_for_me=params.waiting_for_me),
         cursor=params.cursor, limit=params.limit,
     )
     return InboxOut(items=[DossierListItem(**_list_item(d)) for d in page.items], next_cursor=page.next_cursor)

@@ -161,6 +161,14 @@ class Dossier(models.Model):
             models.Index(fields=["received_at"], name="dossier_received_at"),
             models.Index(fields=["receiving_agency", "status"], name="dossier_receiving_status"),
             models.Index(fields=["assignee", "status"], name="dossier_assignee_status"),
+            # The inbox reads one agency at a time in (due_at, id) order (selectors._keyset_page), as handling
+            # and as receiving agency; open work and everything (bench.inbox, 1M rows: 190 ms -> 1 ms a page).
+            models.Index(fields=["agency", "due_at", "id"], name="dossier_agency_due_id"),
+            models.Index(fields=["receiving_agency", "due_at", "id"], name="dossier_receiving_due_id"),
+            models.Index(fields=["agency", "due_at", "id"], condition=models.Q(status__in=[2, 4, 5, 6, 9]),
+                         name="dossier_agency_open_due_id"),
+            models.Index(fields=["receiving_agency", "due_at", "id"], condition=models.Q(status__in=[2, 4, 5, 6, 9]),
+                         name="dossier_receiving_open_due_id"),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(status__gte=1, status__lte=10), name="dossier_status_valid"),

@@ -2,7 +2,8 @@
 
 Every officer read goes through :func:`dossier_visible_queryset`, which applies the one scope
 rule of :mod:`chinhquyenso.accounts.scope` (handling agency, receiving agency, or an agency
-consulted on the dossier). A dossier outside it does not exist for that user (NotFound).
+consulted on the dossier). A dossier outside it does not exist for that user (NotFound). The inbox
+applies the same rule with the scope's ids resolved into constants (:func:`_inbox_scope`, same rows).
 """
 
 from __future__ import annotations
@@ -15,11 +16,12 @@ from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from typing import Any
 
-from django.db.models import Exists, F, OuterRef, Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from chinhquyenso.accounts.scope import visible_agency_ids
+from chinhquyenso.accounts.models import Role
+from chinhquyenso.accounts.scope import scope_for, visible_agency_ids
 from chinhquyenso.core.errors import NotFound, ValidationFailed
 from chinhquyenso.core.text import fold
 from chinhquyenso.dossiers import rules
@@ -31,6 +33,8 @@ from chinhquyenso.dossiers.models import (
     Status,
 )
 from chinhquyenso.dossiers.workflow import allowed_actions, is_owner
+from chinhquyenso.procedures.models import ProcessStep
+from chinhquyenso.units.models import Agency, AgencyKind
 from chinhquyenso.workdays import calendar
 
 MAX_PAGE = 200
@@ -92,6 +96,20 @@ def dossier_allowed_actions(user: Any, dossier: Dossier) -> list[str]:
 
 # --- Inbox ---------------------------------------------------------------------------------------
 
+#: Statuses with work left for somebody: being processed (2, 4, 5, 6) or a result to hand back (9).
+OPEN_WORK: tuple[int, ...] = (Status.RECEIVED, Status.PROCESSING, Status.SUPPLEMENT_REQUESTED,
+                              Status.PAYMENT_REQUIRED, Status.FINISHED)
+#: Up to this many agency ids, a scope is written into SQL as constants (see :func:`_inbox_scope`).
+SCOPE_LIST_MAX = 200
+#: Up to this many consulted dossiers, they are written as constant ids too; beyond, an EXISTS subquery.
+CONSULTED_LIST_MAX = SCOPE_LIST_MAX * 10
+#: Up to this many agencies in scope, a page is read branch by branch (see :func:`_keyset_page`).
+BRANCHES_MAX = 4
+
+_ONE_STOP = Role.ONE_STOP_OFFICER.value
+_PROCESSING = Role.PROCESSING_OFFICER.value
+_LEADER = Role.LEADER.value
+
 
 @dataclass(frozen=True)
 class InboxFilters:
@@ -102,6 +120,13 @@ class InboxFilters:
     agency_id: int | None = None
     channel: int | None = None
     procedure_id: int | None = None
+    waiting_for_me: bool = False  # only what this officer can move on now (:func:`waiting_for_me_q`)
+
+    @property
+    def open_work_only(self) -> bool:
+        """Every row the filters can return is in :data:`OPEN_WORK` (so only open work is read)."""
+        return self.waiting_for_me or bool(self.due) or bool(
+            self.statuses and set(self.statuses) <= set(OPEN_WORK))
 
 
 @dataclass
@@ -110,6 +135,126 @@ class InboxPage:
     next_cursor: str | None
     limit: int
     filters: InboxFilters = field(default_factory=InboxFilters)
+
+
+def _constant_ids(ids: QuerySet[Agency, int]) -> list[int] | None:
+    """The scope's agency ids as a constant list when it is small (a commune, a Sở: a handful)."""
+    found = list(ids[: SCOPE_LIST_MAX + 1])
+    return None if len(found) > SCOPE_LIST_MAX else found
+
+
+def _in_scope(ids: QuerySet[Agency, int] | list[int] | None, field: str) -> Q:
+    """``field`` in the agency ids; a tautology when the scope is everything (``None``)."""
+    return Q(pk__isnull=False) if ids is None else Q(**{f"{field}__in": ids})
+
+
+@dataclass(frozen=True)
+class _Scope:
+    """The rows a user may see, and the same rows as a few branches each read in ``(due_at, id)`` order
+    straight off an index (one agency as handling agency, one as receiving agency, the consulted ids).
+    ``branches`` is empty when the scope is everything or too wide: then the list is read in one query."""
+
+    qs: QuerySet[Dossier]
+    branches: tuple[Q, ...] = ()
+
+
+def _inbox_scope(user: Any, *, statuses: Sequence[int] | None = None) -> _Scope:
+    """:func:`dossier_visible_queryset` with the scope's agency ids resolved up front into constants.
+
+    The rule is the same — handling or receiving agency in :func:`accounts.scope.visible_agency_ids`, or a
+    dossier consulted with one of them — and so are the rows; only the SQL differs. With
+    ``agency_id IN (SELECT … units_unit.path LIKE …)`` PostgreSQL cannot estimate the rows: at a million
+    dossiers it loops over every agency or walks the whole ``due_at`` index. With ``agency_id IN (23)`` it
+    reads the officer's agencies by index. ``statuses``: the caller keeps only rows in these statuses, so
+    only consulted dossiers in them need listing. A scope too wide to list (more than
+    :data:`SCOPE_LIST_MAX` agencies, more than :data:`CONSULTED_LIST_MAX` consulted dossiers) keeps the
+    subqueries.
+    """
+    if user is None or not getattr(user, "is_authenticated", False):
+        return _Scope(Dossier.objects.none())
+    ids = visible_agency_ids(user)
+    if ids is None:
+        return _Scope(Dossier.objects.all())
+    agencies = _constant_ids(ids)
+    if agencies is None:
+        return _Scope(dossier_visible_queryset(user))
+    consulted_qs = DossierConsultation.objects.filter(agency_id__in=agencies)
+    if statuses is not None:
+        consulted_qs = consulted_qs.filter(dossier__status__in=list(statuses))
+    consulted = list(consulted_qs.order_by().values_list("dossier_id", flat=True).distinct()
+                     [: CONSULTED_LIST_MAX + 1])
+    q = Q(agency_id__in=agencies) | Q(receiving_agency_id__in=agencies)
+    if len(consulted) > CONSULTED_LIST_MAX:
+        return _Scope(Dossier.objects.filter(q | Q(Exists(consulted_qs.filter(dossier_id=OuterRef("pk"))))))
+    if consulted:
+        q |= Q(pk__in=consulted)
+    branches: tuple[Q, ...] = ()
+    if len(agencies) <= BRANCHES_MAX:
+        branches = (*(Q(agency_id=a) for a in agencies), *(Q(receiving_agency_id=a) for a in agencies),
+                    *((Q(pk__in=consulted),) if consulted else ()))
+    return _Scope(Dossier.objects.filter(q), branches)
+
+
+def open_work_queryset(user: Any) -> QuerySet[Dossier]:
+    """Dossiers with work left (:data:`OPEN_WORK`) the user may see: :func:`_inbox_scope` on open work."""
+    return _inbox_scope(user, statuses=OPEN_WORK).qs.filter(status__in=OPEN_WORK)
+
+
+def _open_consultations_q(ids: QuerySet[Agency, int] | list[int] | None) -> Q:
+    """Dossiers with an unanswered consultation addressed to one of ``ids`` (constant ids when few)."""
+    open_ = DossierConsultation.objects.filter(answered_at__isnull=True)
+    if ids is not None:
+        open_ = open_.filter(agency_id__in=ids)
+    if isinstance(ids, list):
+        found = list(open_.order_by().values_list("dossier_id", flat=True).distinct()[: CONSULTED_LIST_MAX + 1])
+        if len(found) <= CONSULTED_LIST_MAX:
+            return Q(pk__in=found)
+    return Q(Exists(open_.filter(dossier_id=OuterRef("pk"))))
+
+
+def waiting_for_me_q(user: Any) -> Q:
+    """Dossiers this officer can move on now (``Q`` on :class:`Dossier`), following the transition table:
+
+    * a step of the internal process whose role the user holds at the step's agency (handling agency,
+      or the receiving service centre for ``ttpvhcc`` steps), assigned to them or to nobody;
+    * counter work for one-stop officers: supplements to receive (5), results to return (9);
+    * financial obligations to confirm (6) for one-stop and processing officers;
+    * open consultations addressed to an agency where the user is a processing officer or leader.
+
+    Role scopes come from :func:`chinhquyenso.accounts.scope.scope_for`; combine with
+    :func:`dossier_visible_queryset` (as :func:`dossier_inbox_queryset` does).
+    """
+    q = Q(pk__in=[])
+    for role in (_ONE_STOP, _PROCESSING, _LEADER):
+        scope = scope_for(user, [role])
+        if scope.empty:
+            continue
+        scope_ids = scope.agency_ids_qs()
+        ids: QuerySet[Agency, int] | list[int] | None = None
+        if scope_ids is not None:
+            ids = _constant_ids(scope_ids)
+            if ids is None:
+                ids = scope_ids
+        at_desk = _in_scope(ids, "agency") | _in_scope(ids, "receiving_agency")
+        # Steps as subqueries, not a join: the planner misjudges the OR below and a join then runs per row.
+        role_steps = ProcessStep.objects.filter(role=role)
+        centre_steps = role_steps.filter(agency_kind=AgencyKind.SERVICE_CENTRE).values("pk")
+        own_steps = role_steps.exclude(agency_kind=AgencyKind.SERVICE_CENTRE).values("pk")
+        step_agency_in_scope = (
+            (Q(current_step_id__in=own_steps) & _in_scope(ids, "agency"))
+            | (Q(current_step_id__in=centre_steps) & _in_scope(ids, "receiving_agency"))
+        )
+        q |= (Q(status__in=[Status.RECEIVED, Status.PROCESSING])
+              & (Q(assignee__isnull=True) | Q(assignee_id=user.pk)) & step_agency_in_scope)
+        if role == _ONE_STOP:
+            q |= Q(status__in=[Status.SUPPLEMENT_REQUESTED, Status.FINISHED]) & at_desk
+        if role in (_ONE_STOP, _PROCESSING):
+            q |= Q(status=Status.PAYMENT_REQUIRED) & at_desk
+        if role in (_PROCESSING, _LEADER):
+            q |= Q(status__in=[Status.PROCESSING, Status.SUPPLEMENT_REQUESTED, Status.PAYMENT_REQUIRED]) & (
+                _open_consultations_q(ids))
+    # Redundant with every branch above; lets the planner use an index on open work.
+    return Q(status__in=OPEN_WORK) & q
 
 
 def encode_cursor(dossier: Dossier) -> str:
@@ -129,11 +274,51 @@ def decode_cursor(cursor: str) -> tuple[datetime | None, int]:
         raise ValidationFailed("Con trỏ phân trang không hợp lệ.", code="cursor_invalid") from None
 
 
-def _after_cursor(qs: QuerySet[Dossier], cursor: str) -> QuerySet[Dossier]:
-    due, pk = decode_cursor(cursor)
-    if due is None:
-        return qs.filter(due_at__isnull=True, pk__gt=pk)
-    return qs.filter(Q(due_at__gt=due) | Q(due_at=due, pk__gt=pk) | Q(due_at__isnull=True))
+_INBOX_RELATED = ("procedure", "agency", "receiving_agency", "current_step", "assignee")
+
+
+def _keyset_page(qs: QuerySet[Dossier], cursor: str | None, size: int, *, dated_only: bool = False,
+                 branches: Sequence[Q] = ()) -> list[Dossier]:
+    """Up to ``size`` rows after ``cursor`` in the order ``(due_at NULLS LAST, id)``.
+
+    Plain range reads instead of one ``OR``: the dated rows from the cursor on
+    (``due_at >= d AND (due_at > d OR id > i)``, an index range that starts at the cursor), then, only
+    if the page is not full, the rows without a due date by id (``dated_only``: the filters already
+    require a due date). One query with ``due_at > d OR (due_at = d AND id > i) OR due_at IS NULL``
+    cannot start the index scan at the cursor: PostgreSQL read 240,000 index entries for a page 2,000
+    rows down.
+
+    The page is chosen on ``(due_at, id)`` alone, then its rows are fetched by id with their
+    procedure, agencies, step and assignee. With ``branches`` (:class:`_Scope`) each branch is read on
+    its own — ``agency_id = 23 ORDER BY due_at, id LIMIT size`` walks the ``(agency, due_at, id)``
+    index and stops after ``size`` rows — and the branches are merged here. One query on
+    ``agency_id IN (23) OR receiving_agency_id IN (23)`` cannot be read in order from any index: the
+    database either sorts all the agency's rows or walks the province-wide ``due_at`` index until it
+    meets enough of them (190 ms for a quiet commune).
+    """
+    due, pk = decode_cursor(cursor) if cursor else (None, None)
+
+    def read(part: QuerySet[Dossier], order: tuple[str, ...]) -> list[tuple[Any, int]]:
+        # Keys only (due_at, id): no joins while choosing the page, whatever the planner estimates.
+        keys: set[tuple[Any, int]] = set()
+        for branch in branches or (Q(),):
+            keys.update(part.filter(branch).order_by(*order).values_list("due_at", "pk")[:size])
+        return sorted(keys, key=lambda k: (k[0], k[1]) if k[0] is not None else (k[1],))[:size]
+
+    chosen: list[tuple[Any, int]] = []
+    if cursor is None or due is not None:
+        dated = qs.filter(due_at__isnull=False)
+        if due is not None:
+            dated = dated.filter(Q(due_at__gte=due) & (Q(due_at__gt=due) | Q(pk__gt=pk)))
+        chosen = read(dated, ("due_at", "pk"))
+    if len(chosen) < size and not dated_only:
+        undated = qs.filter(due_at__isnull=True)
+        if cursor is not None and due is None:
+            undated = undated.filter(pk__gt=pk)
+        chosen += read(undated, ("pk",))[: size - len(chosen)]
+    # Then the page's rows with what the list shows, by primary key (the scope applies here too).
+    by_pk = qs.filter(pk__in=[k[1] for k in chosen]).select_related(*_INBOX_RELATED).in_bulk()
+    return [by_pk[k[1]] for k in chosen if k[1] in by_pk]
 
 
 def _due_filter(qs: QuerySet[Dossier], due: str, now: datetime) -> QuerySet[Dossier]:
@@ -155,24 +340,28 @@ def _due_filter(qs: QuerySet[Dossier], due: str, now: datetime) -> QuerySet[Doss
     raise ValidationFailed("Bộ lọc hạn xử lý không hợp lệ.", code="due_filter_invalid")
 
 
-def dossier_inbox(
-    user: Any, *, filters: InboxFilters | None = None, cursor: str | None = None, limit: int = 50,
-    now: datetime | None = None,
-) -> InboxPage:
-    """The officer's list, ordered by due moment (no due date last) then id, keyset-paginated.
+def dossier_inbox_queryset(user: Any, *, filters: InboxFilters | None = None,
+                           now: datetime | None = None) -> QuerySet[Dossier]:
+    """The rows of the officer's list (unordered): the scope of :func:`dossier_visible_queryset` —
+    always applied, with its agency ids as constants (:func:`_inbox_scope`) — narrowed by ``filters``.
+    The web inbox, the REST list and the home-page counts all use it."""
+    return _inbox_rows(user, filters or InboxFilters(), now)[0]
 
-    Keyset (``cursor`` = the last row's due moment and id) stays fast on deep pages: each page
-    is an index range scan on ``(due_at, id)``, never an OFFSET.
-    """
-    filters = filters or InboxFilters()
-    limit = max(1, min(int(limit), MAX_PAGE))
+
+def _inbox_rows(user: Any, filters: InboxFilters, now: datetime | None) -> tuple[QuerySet[Dossier], tuple[Q, ...]]:
     moment = now or timezone.now()
-    qs = dossier_visible_queryset(user)
+    if filters.statuses and any(s not in Status.values for s in filters.statuses):
+        raise ValidationFailed("Trạng thái hồ sơ không hợp lệ.", code="status_invalid")
+    if filters.open_work_only:
+        scope = _inbox_scope(user, statuses=OPEN_WORK)
+        qs = scope.qs.filter(status__in=OPEN_WORK)  # also lets the planner use the open-work indexes
+    else:
+        scope = _inbox_scope(user, statuses=list(filters.statuses) or None)
+        qs = scope.qs
     if filters.statuses:
-        bad = [s for s in filters.statuses if s not in Status.values]
-        if bad:
-            raise ValidationFailed("Trạng thái hồ sơ không hợp lệ.", code="status_invalid")
         qs = qs.filter(status__in=list(filters.statuses))
+    if filters.waiting_for_me:
+        qs = qs.filter(waiting_for_me_q(user))
     if filters.due:
         qs = _due_filter(qs, filters.due, moment)
     if filters.q:
@@ -187,12 +376,24 @@ def dossier_inbox(
         qs = qs.filter(channel=filters.channel)
     if filters.procedure_id is not None:
         qs = qs.filter(procedure_id=filters.procedure_id)
-    if cursor:
-        qs = _after_cursor(qs, cursor)
-    rows = list(
-        qs.select_related("procedure", "agency", "receiving_agency", "current_step", "assignee")
-        .order_by(F("due_at").asc(nulls_last=True), "pk")[: limit + 1]
-    )
+    return qs, scope.branches
+
+
+def dossier_inbox(
+    user: Any, *, filters: InboxFilters | None = None, cursor: str | None = None, limit: int = 50,
+    now: datetime | None = None,
+) -> InboxPage:
+    """The officer's list, ordered by due moment (no due date last) then id, keyset-paginated.
+
+    Keyset (``cursor`` = the last row's due moment and id) stays fast on deep pages: each page
+    is an index range scan on ``(due_at, id)`` from the cursor (:func:`_keyset_page`), never an
+    OFFSET, and never a COUNT.
+    """
+    filters = filters or InboxFilters()
+    limit = max(1, min(int(limit), MAX_PAGE))
+    qs, branches = _inbox_rows(user, filters, now)
+    rows = _keyset_page(qs, cursor or None, limit + 1, dated_only=filters.due in ("overdue", "today", "soon"),
+                        branches=branches)
     has_more = len(rows) > limit
     items = rows[:limit]
     return InboxPage(items=items, next_cursor=encode_cursor(items[-1]) if has_more and items else None,
@@ -230,15 +431,29 @@ def dossier_timeline(dossier: Dossier) -> list[TimelineEntry]:
     return entries
 
 
-def dossier_remaining_working_hours(dossier: Dossier, now: datetime | None = None) -> float | None:
+def dossier_remaining_working_hours(dossier: Dossier, now: datetime | None = None, *,
+                                    working_calendar: calendar.WorkingCalendar | None = None) -> float | None:
     """Working hours left until ``due_at`` (negative when overdue); frozen while waiting for a supplement.
-    None when the dossier has no due date or is no longer being processed."""
+    None when the dossier has no due date or is no longer being processed. ``working_calendar``: one
+    :func:`workdays.calendar.get_calendar` for a whole list (it must cover the years involved)."""
     if dossier.due_at is None or dossier.status not in ACTIVE_STATUSES:
         return None
     reference = dossier.clock_paused_at or now or timezone.now()
+    between = working_calendar.working_hours_between if working_calendar else calendar.working_hours_between
     if reference <= dossier.due_at:
-        return calendar.working_hours_between(reference, dossier.due_at)
-    return -calendar.working_hours_between(dossier.due_at, reference)
+        return between(reference, dossier.due_at)
+    return -between(dossier.due_at, reference)
+
+
+def inbox_working_calendar(items: Sequence[Dossier], now: datetime) -> calendar.WorkingCalendar:
+    """One working calendar covering every due date on an inbox page and ``now`` (one lookup per page
+    instead of one per row)."""
+    years: set[int] = set()
+    for moment in [now, *(d.due_at for d in items if d.due_at), *(d.clock_paused_at for d in items
+                                                                   if d.clock_paused_at)]:
+        year = timezone.localtime(moment, calendar.TIMEZONE).year
+        years.update((year - 1, year, year + 1))
+    return calendar.get_calendar(years=sorted(years))
 
 
 # --- On-time facts for indicators ----------------------------------------------------------------

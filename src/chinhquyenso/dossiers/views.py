@@ -27,7 +27,8 @@ from urllib.parse import urlencode
 from django import forms
 from django.contrib import messages
 from django.core.files.uploadedfile import UploadedFile
-from django.db.models import Exists, F, OuterRef, Q, QuerySet
+from django.db import transaction
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -40,8 +41,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from chinhquyenso.accounts.decorators import officer_required
 from chinhquyenso.accounts.models import Role, RoleAssignment, User
 from chinhquyenso.accounts.scope import has_role, scope_for
+from chinhquyenso.core import counter_documents
 from chinhquyenso.core.errors import DomainError, NotFound, ValidationFailed
-from chinhquyenso.core.text import fold
 from chinhquyenso.dossiers import selectors, services
 from chinhquyenso.dossiers.models import (
     ACTIVE_STATUSES,
@@ -57,7 +58,7 @@ from chinhquyenso.dossiers.models import (
 from chinhquyenso.dossiers.templatetags.dossier_ui import DueState, due_state
 from chinhquyenso.dossiers.workflow import TRANSITIONS, Action, step_agency
 from chinhquyenso.files.models import StoredFile
-from chinhquyenso.procedures.models import Procedure, ProcedureResult, ProcessStep
+from chinhquyenso.procedures.models import CopyType, Procedure, ProcedureResult, ProcessStep
 from chinhquyenso.procedures.selectors import procedure_fees_on, procedure_search
 from chinhquyenso.units.models import Agency, AgencyKind
 from chinhquyenso.workdays.calendar import TIMEZONE
@@ -71,9 +72,6 @@ ONLINE_PAGE_SIZE = 20
 PROCEDURE_CHOICES_SHOWN = 30
 #: Counts on the home page stop here ("999+"): never a COUNT(*) over a million rows.
 WORK_COUNT_CAP = 1000
-#: Statuses with work left for somebody: being processed (2, 4, 5, 6) or a result to hand back (9).
-OPEN_WORK = (Status.RECEIVED, Status.PROCESSING, Status.SUPPLEMENT_REQUESTED, Status.PAYMENT_REQUIRED,
-             Status.FINISHED)
 #: Office hours end: a new appointment typed as a date alone means the end of that working day.
 END_OF_DAY = time(17, 0)
 ACCEPT_UPLOADS = ".pdf,.jpg,.jpeg,.png,application/pdf,image/jpeg,image/png"
@@ -98,46 +96,6 @@ def _dossier_or_404(user: Any, code: str) -> Dossier:
 def _current_agencies() -> QuerySet[Agency]:
     today = timezone.localdate()
     return Agency.objects.filter(Q(valid_to__isnull=True) | Q(valid_to__gt=today), valid_from__lte=today)
-
-
-#: Up to this many agency ids, a scope is written into SQL as constants (see :func:`_agency_ids`).
-SCOPE_LIST_MAX = 200
-
-
-def _agency_ids(ids: QuerySet[Agency, int]) -> list[int] | QuerySet[Agency, int]:
-    """The scope's agency ids as a constant list when it is small (a commune, a Sở: a handful).
-
-    With constants PostgreSQL estimates the rows and walks the ``(agency, status, due_at)`` index;
-    with the subquery it guesses and may scan the whole ``due_at`` index of a million dossiers. The
-    rows are the same: the list is the subquery's result.
-    """
-    found = list(ids[: SCOPE_LIST_MAX + 1])
-    return ids if len(found) > SCOPE_LIST_MAX else found
-
-
-def _in_scope(ids: QuerySet[Agency, int] | list[int] | None, field: str) -> Q:
-    """``field`` in the visible agency ids; a tautology when the scope is everything."""
-    return Q(pk__isnull=False) if ids is None else Q(**{f"{field}__in": ids})
-
-
-def _active_scope_q(user: Any) -> Q | None:
-    """Index-friendly restatement of ``dossier_visible_queryset`` for dossiers still being processed:
-    handling or receiving agency in scope, or consulted. ``None`` when the scope is everything or too
-    wide to list. Always used together with the selector's queryset, so it can only narrow the plan,
-    never widen what the user sees."""
-    from chinhquyenso.accounts.scope import visible_agency_ids
-
-    ids = visible_agency_ids(user)
-    if ids is None:
-        return None
-    agencies = _agency_ids(ids)
-    if not isinstance(agencies, list):
-        return None
-    consulted = list(DossierConsultation.objects.filter(agency_id__in=agencies, dossier__status__in=OPEN_WORK)
-                     .values_list("dossier_id", flat=True)[: SCOPE_LIST_MAX * 10 + 1])
-    if len(consulted) > SCOPE_LIST_MAX * 10:
-        return None
-    return Q(agency_id__in=agencies) | Q(receiving_agency_id__in=agencies) | Q(pk__in=consulted)
 
 
 def _safe_next(request: HttpRequest, fallback: str) -> str:
@@ -214,54 +172,6 @@ def _check_upload(upload: UploadedFile) -> None:
 # --- "Waiting for me" and the officer's counts (home page) ----------------------------------------
 
 
-def waiting_for_me_q(user: Any) -> Q:
-    """Dossiers this officer can move on now (``Q`` on :class:`Dossier`), following the transition table:
-
-    * a step of the internal process whose role the user holds at the step's agency (handling agency,
-      or the receiving service centre for ``ttpvhcc`` steps), assigned to them or to nobody;
-    * counter work for one-stop officers: supplements to receive (5), results to return (9);
-    * financial obligations to confirm (6) for one-stop and processing officers;
-    * open consultations addressed to an agency where the user is a processing officer or leader.
-
-    Proposed as ``InboxFilters.waiting_for_me`` in ``selectors.py``; kept here until then.
-    """
-    q = Q(pk__in=[])
-    for role in (ONE_STOP, PROCESSING, LEADER):
-        scope = scope_for(user, [role])
-        if scope.empty:
-            continue
-        scope_ids = scope.agency_ids_qs()
-        ids = None if scope_ids is None else _agency_ids(scope_ids)
-        at_desk = _in_scope(ids, "agency") | _in_scope(ids, "receiving_agency")
-        step_agency_in_scope = (
-            (~Q(current_step__agency_kind=AgencyKind.SERVICE_CENTRE) & _in_scope(ids, "agency"))
-            | (Q(current_step__agency_kind=AgencyKind.SERVICE_CENTRE) & _in_scope(ids, "receiving_agency"))
-        )
-        q |= (Q(status__in=[Status.RECEIVED, Status.PROCESSING], current_step__role=role)
-              & (Q(assignee__isnull=True) | Q(assignee_id=user.pk)) & step_agency_in_scope)
-        if role == ONE_STOP:
-            q |= Q(status__in=[Status.SUPPLEMENT_REQUESTED, Status.FINISHED]) & at_desk
-        if role in (ONE_STOP, PROCESSING):
-            q |= Q(status=Status.PAYMENT_REQUIRED) & at_desk
-        if role in (PROCESSING, LEADER):
-            q |= Q(status__in=[Status.PROCESSING, Status.SUPPLEMENT_REQUESTED, Status.PAYMENT_REQUIRED]) & (
-                _open_consultations_q(ids))
-    # Redundant with every branch above; lets the planner use an index on open work.
-    return Q(status__in=OPEN_WORK) & q
-
-
-def _open_consultations_q(ids: QuerySet[Agency, int] | list[int] | None) -> Q:
-    """Dossiers with an unanswered consultation addressed to one of ``ids`` (constant ids when few)."""
-    open_ = DossierConsultation.objects.filter(answered_at__isnull=True)
-    if ids is not None:
-        open_ = open_.filter(agency_id__in=ids)
-    if isinstance(ids, list):
-        found = list(open_.values_list("dossier_id", flat=True)[: SCOPE_LIST_MAX * 10 + 1])
-        if len(found) <= SCOPE_LIST_MAX * 10:
-            return Q(pk__in=found)
-    return Q(Exists(open_.filter(dossier_id=OuterRef("pk"))))
-
-
 @dataclass(frozen=True)
 class WorkCount:
     key: str
@@ -286,24 +196,21 @@ def officer_work_summary(user: Any, *, now: datetime | None = None) -> list[Work
     """The officer's real work, through the scope-filtered selectors: waiting for me, due within one
     working day, late, and (one-stop officers) online dossiers waiting for acceptance."""
     moment = now or timezone.now()
-    visible = selectors.dossier_visible_queryset(user)
-    narrowing = _active_scope_q(user)
-    active = visible.filter(narrowing) if narrowing is not None else visible
     inbox = reverse("dossiers:inbox")
     rows: list[WorkCount] = []
 
-    def add(key: str, label: str, qs: QuerySet[Dossier], url: str, css: str = "") -> None:
-        n, capped = _capped_count(qs)
+    def add(key: str, label: str, filters: selectors.InboxFilters, url: str, css: str = "") -> None:
+        n, capped = _capped_count(selectors.dossier_inbox_queryset(user, filters=filters, now=moment))
         rows.append(WorkCount(key=key, label=label, count=n, capped=capped, url=url, css=css))
 
-    add("waiting", _("Chờ tôi xử lý"), visible.filter(waiting_for_me_q(user)), f"{inbox}?viec=cho-toi")
-    add("soon", _("Đến hạn trong 1 ngày làm việc"), selectors._due_filter(active, "soon", moment),
+    add("waiting", _("Chờ tôi xử lý"), selectors.InboxFilters(waiting_for_me=True), f"{inbox}?viec=cho-toi")
+    add("soon", _("Đến hạn trong 1 ngày làm việc"), selectors.InboxFilters(due="soon"),
         f"{inbox}?{urlencode({'viec': '', 'han': 'soon'})}", "due-soon")
-    add("late", _("Quá hạn"), selectors._due_filter(active, "overdue", moment),
+    add("late", _("Quá hạn"), selectors.InboxFilters(due="overdue"),
         f"{inbox}?{urlencode({'viec': '', 'han': 'overdue'})}", "due-late")
     if has_role(user, ONE_STOP):
         add("online", _("Hồ sơ trực tuyến chờ tiếp nhận"),
-            visible.filter(status=Status.NEW, channel=Channel.ONLINE), reverse("dossiers:online"))
+            selectors.InboxFilters(statuses=[Status.NEW], channel=Channel.ONLINE), reverse("dossiers:online"))
     return rows
 
 
@@ -383,10 +290,12 @@ class ReceiveForm(forms.Form):
     vneid_verified = forms.BooleanField(label=_lazy("Đã xác thực danh tính qua VNeID"), required=False)
 
     def __init__(self, *args: Any, procedure: Procedure, agencies: list[Agency], desks: list[Agency] | None,
-                 **kwargs: Any) -> None:
+                 reused: list[counter_documents.CounterDocument] | None = None, **kwargs: Any) -> None:
         kwargs.setdefault("label_suffix", "")
         super().__init__(*args, **kwargs)
         self.procedure = procedure
+        #: Components filled from a document source (core.counter_documents), by procedure component id.
+        self.reused = {d.procedure_component_id: d for d in reused or []}
         self.agencies = {a.pk: a for a in agencies}
         self.desks = {a.pk: a for a in desks} if desks else {}
         agency_field: Any = self.fields["agency"]
@@ -415,13 +324,20 @@ class ReceiveForm(forms.Form):
             "component": c,
             "submitted": self[f"tp_{c.pk}_nop"], "count": self[f"tp_{c.pk}_so_ban"],
             "file": self[f"tp_{c.pk}_tep"], "digitized": self[f"tp_{c.pk}_so_hoa"],
-            "errors": self.errors.get(f"tp_{c.pk}_tep"),
+            "errors": self.errors.get(f"tp_{c.pk}_tep"), "reused": self.reused.get(c.pk),
         } for c in self.components]
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
+        if set(self.reused) - {c.pk for c in self.components}:
+            self.add_error(None, _("Giấy tờ tái sử dụng không thuộc thành phần hồ sơ của thủ tục này."))
         for c in self.components:
             upload = data.get(f"tp_{c.pk}_tep")
+            if c.pk in self.reused:
+                if upload or data.get(f"tp_{c.pk}_so_hoa"):
+                    self.add_error(f"tp_{c.pk}_tep", _("Thành phần này dùng giấy tờ tái sử dụng từ kho: "
+                                                       "bỏ tệp đính kèm, hoặc bỏ tái sử dụng."))
+                continue
             if c.required and not (data.get(f"tp_{c.pk}_nop") or upload):
                 # the service refuses it too; saying it here shows every missing row at once
                 self.add_error(f"tp_{c.pk}_nop", _("Thành phần bắt buộc: đánh dấu đã nộp hoặc đính kèm tệp."))
@@ -457,6 +373,11 @@ class ReceiveForm(forms.Form):
         components = []
         for c in self.components:
             upload = data.get(f"tp_{c.pk}_tep")
+            reused = self.reused.get(c.pk)
+            if reused is not None:  # the source's file itself (content-addressed): no copy
+                components.append(services.ComponentInput(procedure_component=c, copy_type=CopyType.ELECTRONIC,
+                                                          file=reused.file, reused=True))
+                continue
             if not (data.get(f"tp_{c.pk}_nop") or upload):
                 continue
             components.append(services.ComponentInput(
@@ -515,19 +436,25 @@ def receive(request: HttpRequest) -> HttpResponse:
     desks_qs = _desks(user)
     desks = list(desks_qs.order_by("name")[:50]) if desks_qs is not None else None
     agencies = _handling_choices(user, procedure)
+    reused, reuse_error, initial = _counter_reuse(request)
     form = ReceiveForm(request.POST or None, request.FILES or None, procedure=procedure, agencies=agencies,
-                       desks=desks)
+                       desks=desks, reused=reused, initial=initial)
     status = 200
-    if request.method == "POST":
+    if reuse_error:
+        status = 400
+    elif request.method == "POST":
         if form.is_valid():
             try:
                 applicant, components = form.inputs()
-                dossier = services.dossier_receive(
-                    actor=user, procedure=procedure, agency=form.agencies[form.cleaned_data["agency"]],
-                    receiving_agency=form.receiving(), applicant=applicant, components=components,
-                    summary=form.cleaned_data["summary"], channel=form.cleaned_data["channel"],
-                    vneid_verified=form.cleaned_data["vneid_verified"],
-                )
+                with transaction.atomic():  # the receipt and the reuse consents it used: all or nothing
+                    dossier = services.dossier_receive(
+                        actor=user, procedure=procedure, agency=form.agencies[form.cleaned_data["agency"]],
+                        receiving_agency=form.receiving(), applicant=applicant, components=components,
+                        summary=form.cleaned_data["summary"], channel=form.cleaned_data["channel"],
+                        vneid_verified=form.cleaned_data["vneid_verified"],
+                    )
+                    if reused:
+                        counter_documents.attach(officer=user, refs=[d.ref for d in reused], dossier=dossier)
             except DomainError as exc:
                 form.add_service_error(exc)
             else:
@@ -535,8 +462,32 @@ def receive(request: HttpRequest) -> HttpResponse:
                 return redirect("dossiers:receipt", code=dossier.code)
         status = 400
     fees = procedure_fees_on(procedure, timezone.localdate())
-    context.update(form=form, fees=fees, fees_total=sum(f.amount for f in fees), no_agency=not agencies)
+    context.update(form=form, fees=fees, fees_total=sum(f.amount for f in fees), no_agency=not agencies,
+                   reused=reused, reuse_error=reuse_error, reuse_param=counter_documents.PARAM,
+                   reuse_sources=[(source.label, source.start_url(procedure_code=procedure.code))
+                                  for _name, source in counter_documents.sources()])
     return render(request, "dossiers/receive.html", context, status=status)
+
+
+def _counter_reuse(request: HttpRequest) -> tuple[list[counter_documents.CounterDocument], str, dict[str, Any]]:
+    """Documents a source (``core.counter_documents``, e.g. the citizen's store after their consent)
+    released for this receipt (``?tai_lieu=<source>:<key>``), an error message when a reference is
+    not this officer's or was used already, and the applicant to prefill on the first display."""
+    data = request.POST if request.method == "POST" else request.GET
+    refs = [r[:100] for r in data.getlist(counter_documents.PARAM)[: counter_documents.MAX_REFS + 1]]
+    if not refs:
+        return [], "", {}
+    try:
+        reused = counter_documents.documents(officer=request.user, refs=refs)
+    except DomainError as exc:
+        return [], exc.message, {}
+    initial: dict[str, Any] = {}
+    if request.method != "POST":
+        person = counter_documents.applicant(officer=request.user, refs=refs)
+        if person is not None:
+            initial = {"applicant_name": person.name, "applicant_id_number": person.id_number,
+                       "applicant_phone": person.phone, "applicant_email": person.email}
+    return reused, "", initial
 
 
 @officer_required()
@@ -584,9 +535,9 @@ def online(request: HttpRequest) -> HttpResponse:
 # --- Inbox (Hồ sơ cần xử lý) ----------------------------------------------------------------------
 
 
-def _due(dossier: Dossier, now: datetime) -> DueState:
-    return due_state(hours=selectors.dossier_remaining_working_hours(dossier, now), due_at=dossier.due_at,
-                     paused=dossier.clock_paused_at is not None, now=now)
+def _due(dossier: Dossier, now: datetime, working_calendar: Any = None) -> DueState:
+    hours = selectors.dossier_remaining_working_hours(dossier, now, working_calendar=working_calendar)
+    return due_state(hours=hours, due_at=dossier.due_at, paused=dossier.clock_paused_at is not None, now=now)
 
 
 class InboxForm(forms.Form):
@@ -606,48 +557,6 @@ class InboxForm(forms.Form):
     ])
 
 
-def _inbox_page(user: Any, filters: selectors.InboxFilters, cursor: str | None, limit: int, now: datetime, *,
-                waiting: bool) -> selectors.InboxPage:
-    """``selectors.dossier_inbox``, or the same query with two additions it cannot take yet:
-
-    * ``waiting``: only what :func:`waiting_for_me_q` says this officer can move on now;
-    * for lists of open work only (a due filter, open statuses, or ``waiting``), the scope restated
-      with constant agency ids (:func:`_active_scope_q`), so PostgreSQL walks the agency index instead
-      of scanning the ``due_at`` index of every dossier in the province.
-
-    Same filters, same order ``(due_at NULLS LAST, id)``, same cursor, no OFFSET and no COUNT.
-    Proposed for ``selectors.dossier_inbox``; kept here until then.
-    """
-    open_only = waiting or bool(filters.due) or bool(filters.statuses and set(filters.statuses) <= set(OPEN_WORK))
-    narrowing = _active_scope_q(user) if open_only else None
-    if not waiting and narrowing is None:
-        return selectors.dossier_inbox(user, filters=filters, cursor=cursor, limit=limit, now=now)
-    qs = selectors.dossier_visible_queryset(user)
-    if waiting:
-        qs = qs.filter(waiting_for_me_q(user))
-    if narrowing is not None:
-        qs = qs.filter(narrowing)
-    if filters.statuses:
-        if any(s not in Status.values for s in filters.statuses):
-            raise ValidationFailed(_("Trạng thái hồ sơ không hợp lệ."), code="status_invalid")
-        qs = qs.filter(status__in=list(filters.statuses))
-    if filters.due:
-        qs = selectors._due_filter(qs, filters.due, now)
-    needle = fold(filters.q)[:200]
-    if needle:
-        qs = qs.filter(search_text__contains=needle)
-    if filters.assigned_to_me:
-        qs = qs.filter(assignee_id=user.pk)
-    if cursor:
-        qs = selectors._after_cursor(qs, cursor)
-    rows = list(qs.select_related("procedure", "agency", "receiving_agency", "current_step", "assignee")
-                .order_by(F("due_at").asc(nulls_last=True), "pk")[: limit + 1])
-    items = rows[:limit]
-    more = len(rows) > limit and bool(items)
-    return selectors.InboxPage(items=items, next_cursor=selectors.encode_cursor(items[-1]) if more else None,
-                               limit=limit, filters=filters)
-
-
 @officer_required()
 @require_GET
 def inbox(request: HttpRequest) -> HttpResponse:
@@ -661,13 +570,15 @@ def inbox(request: HttpRequest) -> HttpResponse:
     now = timezone.now()
     statuses = [data["trang_thai"]] if data.get("trang_thai") else []
     filters = selectors.InboxFilters(statuses=statuses, due=data.get("han") or None, q=data.get("q") or "",
-                                     assigned_to_me=data.get("viec") == "giao-toi")
+                                     assigned_to_me=data.get("viec") == "giao-toi",
+                                     waiting_for_me=data.get("viec") == "cho-toi")
     cursor = request.GET.get("cursor") or None
     try:
-        page = _inbox_page(request.user, filters, cursor, PAGE_SIZE, now, waiting=data.get("viec") == "cho-toi")
+        page = selectors.dossier_inbox(request.user, filters=filters, cursor=cursor, limit=PAGE_SIZE, now=now)
     except ValidationFailed as exc:
         return render(request, "dossiers/inbox.html", {"form": form, "rows": [], "error": exc.message}, status=400)
-    rows = [{"dossier": d, "due": _due(d, now)} for d in page.items]
+    cal = selectors.inbox_working_calendar(page.items, now)
+    rows = [{"dossier": d, "due": _due(d, now, cal)} for d in page.items]
     base = params.copy()
     base.pop("cursor", None)
     next_url = ""
@@ -1080,5 +991,4 @@ def form(request: HttpRequest, code: str, number: str) -> HttpResponse:
 __all__ = [
     "WorkCount",
     "officer_work_summary",
-    "waiting_for_me_q",
 ]

@@ -5,13 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.views.decorators.http import require_GET
 
 from chinhquyenso.accounts.decorators import otp_step_url
 from chinhquyenso.accounts.scope import is_officer
 from chinhquyenso.accounts.selectors import otp_satisfied
+from chinhquyenso.accounts.views import CITIZEN_EID_SESSION_KEY, citizen_otp_step_url, citizen_second_factor_pending
 
 #: A citizen's home lists at most this many of their dossiers, newest first.
 CITIZEN_DOSSIERS_SHOWN = 20
@@ -49,6 +50,8 @@ def home(request: HttpRequest) -> HttpResponse:
             else:
                 context["otp_url"] = otp_step_url(user, request.get_full_path())
         elif getattr(user, "is_citizen", False):
+            if citizen_second_factor_pending(user) and not request.session.get(CITIZEN_EID_SESSION_KEY):
+                return redirect(citizen_otp_step_url(request.get_full_path()))  # TOTP on: the code first
             context["role"] = "citizen"
             context["own_dossiers"] = _citizen_dossiers(user)
             context["citizen_pages"] = _has_url("citizens:dossier_detail", "x")
