@@ -54,6 +54,7 @@ Dữ liệu lịch sử, quy mô / history and scale:
   import-dossiers FILE          Nhập hồ sơ cũ (JSONL/CSV, trường đồng bộ DVCQG), chạy lại được / import history
   generate --dossiers N --year Y --seed S --out FILE
                                 Sinh dữ liệu tổng hợp một năm của tỉnh / synthetic province-year
+  import-feedback FILE          Nhập đánh giá hồ sơ, PAKN (TỆP.feedback.jsonl), chạy lại được / ratings, petitions
 
 Phản ánh, kiến nghị / feedback (PAKN):
   feedback-rules list|add|due   Thời hạn xử lý PAKN theo QĐ 766 (dữ liệu có hiệu lực) / dated PAKN deadlines

@@ -1,4 +1,4 @@
-"""Synthetic province-year generator: deterministic, in the import format, rates honoured."""
+"""Synthetic province-year generator: deterministic, in the import format, rates honoured; its feedback file."""
 
 from __future__ import annotations
 
@@ -10,9 +10,13 @@ from typing import Any
 import pytest
 from django.core.management import CommandError, call_command
 
-from chinhquyenso.dossiers.generate import Rates, dossiers_generate, generate_records
+from chinhquyenso.core.errors import ValidationFailed
+from chinhquyenso.dossiers.generate import Rates, dossiers_generate, feedback_path, feedback_records, generate_records
+from chinhquyenso.dossiers.importing import parse_moment
+from chinhquyenso.feedback.rules import working_days_used
 from chinhquyenso.procedures.services import procedures_load_demo
 from chinhquyenso.units.services import units_load_an_giang
+from chinhquyenso.workdays.calendar import get_calendar
 
 
 @pytest.fixture
@@ -71,3 +75,69 @@ def test_bad_rate_and_csv_header(province: None, tmp_path: Path) -> None:
     header, first = out.read_text("utf-8").splitlines()[:2]
     assert header.startswith("MaHoSo,MaTTHC,KenhThucHien")
     assert json.loads(json.dumps(first))  # a plain CSV line
+
+
+# --- satisfaction and feedback (the .feedback.jsonl file) ------------------------------------------
+
+
+def _lines(path: Path) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in path.read_text("utf-8").splitlines() if line.strip()]
+
+
+def test_feedback_file_does_not_change_the_dossier_bytes(province: None, tmp_path: Path) -> None:
+    plain, with_fb, again, other = (tmp_path / f"{n}.jsonl" for n in ("plain", "fb", "again", "other"))
+    call_command("generate", "--dossiers", "150", "--year", "2026", "--seed", "3", "--out", str(plain), "--no-feedback")
+    call_command("generate", "--dossiers", "150", "--year", "2026", "--seed", "3", "--out", str(with_fb))
+    call_command("generate", "--dossiers", "150", "--year", "2026", "--seed", "3", "--out", str(again),
+                 "--feedback", str(tmp_path / "named.jsonl"))
+    call_command("generate", "--dossiers", "150", "--year", "2026", "--seed", "4", "--out", str(other))
+    assert not feedback_path(plain).exists()
+    assert plain.read_bytes() == with_fb.read_bytes() == again.read_bytes()  # the feedback stream is separate
+    assert feedback_path(with_fb) == tmp_path / "fb.feedback.jsonl"
+    assert feedback_path(with_fb).read_bytes() == (tmp_path / "named.jsonl").read_bytes()  # deterministic
+    assert feedback_path(with_fb).read_bytes() != feedback_path(other).read_bytes()
+    kinds = Counter(r["LoaiBanGhi"] for r in _lines(feedback_path(with_fb)))
+    assert kinds["DanhGiaHoSo"] > 0 and set(kinds) <= {"DanhGiaHoSo", "PAKN"}
+    # the same records whether written beside the dossiers or derived afterwards from the dossier file
+    derived = list(feedback_records(_lines(with_fb), year=2026, seed=3))
+    assert derived == _lines(feedback_path(with_fb))
+
+
+def test_feedback_rates_move_ratings_and_petitions(province: None) -> None:
+    dossiers = list(generate_records(count=400, year=2026, seed=6))
+    finished = [d for d in dossiers if d["TrangThaiHoSo"] in (9, 10)]
+    judged = Rates(rated=1, dislike_on_time=0, dislike_late=1, petition_dossier=0, petition_other=0)
+    ratings = list(feedback_records(dossiers, year=2026, seed=6, rates=judged))
+    assert {r["LoaiBanGhi"] for r in ratings} == {"DanhGiaHoSo"}
+    assert len(ratings) == len([d for d in finished if d["MaHoSo"] in {r["MaHoSo"] for r in ratings}]) > 300
+    by_code = {d["MaHoSo"]: d for d in finished}
+    for r in ratings:
+        d = by_code[r["MaHoSo"]]
+        late = d["NgayKetThucXuLy"] > d["NgayHenTra"] or len(d.get("DanhSachHoSoBoSung", ())) >= 2
+        assert r["HaiLong"] == int(not late)
+        assert r["NgayDanhGia"] >= d.get("NgayTra", d["NgayKetThucXuLy"])
+
+    cal = get_calendar(years=(2026, 2027))
+    quick = Rates(rated=0, petition_other=0.5, petition_dossier=0.2, petition_late=0, petition_refused=0,
+                  petition_info_request=0, petition_raised_again=0, petition_regulation=1, petition_staff=0)
+    petitions = list(feedback_records(dossiers, year=2026, seed=6, rates=quick))
+    assert len(petitions) > 150 and all(p["LoaiBanGhi"] == "PAKN" for p in petitions)
+    assert len({p["MaPAKN"] for p in petitions}) == len(petitions)
+    assert any("MaHoSo" in p for p in petitions) and any("MaHoSo" not in p for p in petitions)
+    assert {p["ChuDe"] for p in petitions if "MaHoSo" not in p} == {1}
+    answered = [p for p in petitions if "NgayTraLoi" in p]
+    assert answered and all(
+        working_days_used(parse_moment(p["NgayTiepNhan"]), parse_moment(p["NgayTraLoi"]).date(), cal) <= 15
+        for p in answered)
+    slow = list(feedback_records(dossiers, year=2026, seed=6, rates=Rates(
+        rated=0, petition_other=0.5, petition_late=1, petition_refused=0, petition_info_request=0)))
+    assert all(working_days_used(parse_moment(p["NgayTiepNhan"]), parse_moment(p["NgayTraLoi"]).date(), cal) > 15
+               for p in slow if "NgayTraLoi" in p and "MaPAKNGoc" not in p)
+    again = [p for p in slow if "MaPAKNGoc" in p]
+    codes = [p["MaPAKN"] for p in slow]
+    assert again and all(codes.index(p["MaPAKNGoc"]) < codes.index(p["MaPAKN"]) for p in again)  # original first
+    none = list(feedback_records(dossiers, year=2026, seed=6, rates=Rates(rated=0, petition_dossier=0,
+                                                                          petition_other=0)))
+    assert none == []
+    with pytest.raises(ValidationFailed):
+        Rates(petition_regulation=0.8, petition_staff=0.3)

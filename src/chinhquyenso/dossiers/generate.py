@@ -9,8 +9,13 @@ generated year resembles the province's published one (reference §1.1); ``docs/
 close it gets.
 
 Deterministic for a seed: one ``random.Random(seed)``, catalog and agencies read in code order, dossiers
-written in order of receipt. Satisfaction ratings and feedback (PAKN) live in higher apps and are not
-generated here.
+written in order of receipt.
+
+Satisfaction and feedback: beside the dossiers, :func:`dossiers_generate` writes ``FILE.feedback.jsonl``
+(:class:`FeedbackMaker`): the applicants' ratings of finished dossiers and petitions (PAKN) with their
+handling, for ``chinhquyenso import-feedback`` (the citizens app, which owns the ratings and may write
+petitions; this module only writes a file). It draws from a second random stream derived from the seed,
+so the dossier file does not depend on it.
 """
 
 from __future__ import annotations
@@ -19,7 +24,7 @@ import csv
 import json
 import random
 from bisect import bisect
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, fields
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -27,7 +32,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from chinhquyenso.core.errors import ValidationFailed
-from chinhquyenso.dossiers.importing import LIST_FIELDS, POPULATION_DB_CODE, VN_TZ, format_moment
+from chinhquyenso.dossiers.importing import LIST_FIELDS, POPULATION_DB_CODE, VN_TZ, format_moment, parse_moment
 
 
 @dataclass(frozen=True)
@@ -57,9 +62,26 @@ class Rates:
     vneid_direct: float = 0.08
     population_db: float = 0.20  # DSKetNoiCSDL = population database, beyond VNeID
     e_result_province: float = 0.75  # finished dossiers with an electronic result file
-    e_result_commune: float = 0.40
+    e_result_commune: float = 0.37  # (0.40 before the feedback calibration: MDSH 9.35 → 9.13)
     synced: float = 0.995  # acknowledged by the national portal (DaDongBoDVCQG)
     open_at_year_end_cutoff_days: int = 0  # dossiers finishing after 31/12 stay open (status 4 or 5)
+    # --- satisfaction and feedback (the .feedback.jsonl file; 766 group MDHL) ---
+    rated: float = 0.20  # finished dossiers (status 9, 10) whose applicant rated them (DossierRating)
+    dislike_on_time: float = 0.05  # of those ratings: "không hài lòng", dossier finished on time
+    dislike_late: float = 0.43  # … dossier finished late
+    petition_dossier: float = 0.004  # received dossiers that become the subject of a petition (5.4)
+    petition_other: float = 0.006  # petitions not about a dossier, per generated dossier (same agency)
+    petition_regulation: float = 0.50  # topic: quy định hành chính, TTHC (5.1)
+    petition_staff: float = 0.15  # topic: hành vi CBCCVC (the rest: other)
+    petition_classified: float = 0.85  # classified by the officer (PhanLoai)
+    petition_refused: float = 0.06  # refused (từ chối tiếp nhận) rather than answered
+    petition_info_request: float = 0.12  # a request for more information first
+    petition_late: float = 0.53  # reply or refusal after its time limit (5.2)
+    petition_publish: float = 0.50  # answers to be published
+    petition_publish_late: float = 0.20  # … published after the limit
+    petition_rated: float = 0.80  # answered petitions the submitter rated
+    petition_dislike: float = 0.66  # … "không hài lòng" (5.3)
+    petition_raised_again: float = 0.40  # answered or refused petitions raised again (a follow-up petition)
 
     def __post_init__(self) -> None:
         for f in fields(self):
@@ -68,6 +90,8 @@ class Rates:
                 continue
             if not 0 <= value <= 1:
                 raise ValidationFailed(f"Tỷ lệ {f.name} phải trong [0, 1].", code="generator_rate_invalid")
+        if self.petition_regulation + self.petition_staff > 1:
+            raise ValidationFailed("petition_regulation + petition_staff phải ≤ 1.", code="generator_rate_invalid")
 
 
 SURNAMES = ["Nguyễn", "Trần", "Lê", "Phạm", "Huỳnh", "Hoàng", "Võ", "Phan", "Trương", "Bùi", "Đặng", "Đỗ", "Ngô",
@@ -377,6 +401,202 @@ def parse_log_moment(entry: dict[str, Any]) -> datetime:
     return parse_moment(entry["ThoiDiemXuLy"])
 
 
+# --- satisfaction ratings and petitions (PAKN): the feedback file ----------------------------------
+
+#: ``year.jsonl`` → ``year.feedback.jsonl`` (``chinhquyenso import-feedback``, docs/import.md).
+FEEDBACK_SUFFIX = ".feedback.jsonl"
+RATING_KIND = "DanhGiaHoSo"
+PETITION_KIND = "PAKN"
+#: ChuDe / PhanLoai: 1 quy định hành chính, TTHC; 2 hành vi của CBCCVC; 3 nội dung khác (766 indicator 5.1).
+TOPIC_REGULATION, TOPIC_STAFF, TOPIC_OTHER = 1, 2, 3
+
+_PETITION_TEXTS = {
+    TOPIC_REGULATION: [
+        ("Thành phần hồ sơ yêu cầu giấy tờ đã có trong CSDL dân cư",
+         "Đề nghị không yêu cầu nộp lại bản sao giấy tờ đã có trong Cơ sở dữ liệu quốc gia về dân cư."),
+        ("Thời hạn giải quyết thủ tục quá dài",
+         "Thủ tục này có thời hạn giải quyết quá dài so với nhu cầu thực tế, đề nghị rút ngắn."),
+        ("Hướng dẫn trên cổng dịch vụ công chưa rõ",
+         "Hướng dẫn kê khai trên cổng dịch vụ công chưa rõ ràng, khó thực hiện trực tuyến."),
+        ("Phí, lệ phí chưa được công khai đầy đủ",
+         "Mức thu phí, lệ phí của thủ tục chưa được niêm yết đầy đủ tại bộ phận một cửa."),
+    ],
+    TOPIC_STAFF: [
+        ("Cán bộ tiếp nhận hướng dẫn không đầy đủ",
+         "Cán bộ tiếp nhận hướng dẫn không đầy đủ, phải đi lại nhiều lần để bổ sung hồ sơ."),
+        ("Thái độ phục vụ chưa đúng mực",
+         "Cán bộ tại quầy có thái độ phục vụ chưa đúng mực với người dân."),
+        ("Trả kết quả trễ hẹn không thông báo",
+         "Hồ sơ bị trễ hẹn nhưng không nhận được thư xin lỗi hay thông báo lý do."),
+    ],
+    TOPIC_OTHER: [
+        ("Kiến nghị bố trí thêm chỗ ngồi chờ", "Đề nghị bố trí thêm ghế ngồi và nước uống tại khu vực chờ."),
+        ("Hệ thống xếp hàng tự động bị lỗi", "Máy lấy số thứ tự tại trung tâm phục vụ hành chính công bị lỗi."),
+        ("Đề nghị mở thêm giờ làm việc sáng thứ Bảy",
+         "Kiến nghị tiếp nhận hồ sơ vào sáng thứ Bảy cho người lao động."),
+    ],
+}
+_ANSWERS = [
+    "Cơ quan đã tiếp thu, rà soát và trả lời theo quy định.",
+    "Cơ quan đã kiểm tra, chấn chỉnh và xin lỗi người dân.",
+    "Nội dung phản ánh đã được chuyển bộ phận chuyên môn xử lý và có kết quả.",
+]
+_REFUSALS = ["Nội dung không thuộc phạm vi tiếp nhận phản ánh, kiến nghị.", "Nội dung trùng phản ánh đã trả lời."]
+_DISLIKE_COMMENTS = ["Giải quyết trễ hẹn.", "Phải đi lại nhiều lần.", "Hướng dẫn chưa rõ ràng.", ""]
+_LIKE_COMMENTS = ["Cán bộ nhiệt tình.", "Giải quyết nhanh.", "", "", ""]
+
+
+def feedback_path(out: Path) -> Path:
+    """Default feedback file of a dossier file: ``year.jsonl`` → ``year.feedback.jsonl``."""
+    out = Path(out)
+    return out.with_name(out.stem + FEEDBACK_SUFFIX)
+
+
+class FeedbackMaker:
+    """Satisfaction ratings and petitions about the generated dossiers, from its own random stream.
+
+    :meth:`about` looks at one dossier record (never changes it) and returns the feedback records it
+    gives rise to: the applicant's rating of a finished dossier; a petition about the dossier; a
+    petition about something else at the same agency; a follow-up petition when one is raised again.
+    The stream is ``random.Random(f"feedback:{seed}")``: the dossier stream is untouched, so a dossier
+    file is the same bytes with or without its feedback file. Actions falling after the end of the
+    year are left out (like dossiers, petitions then stay open)."""
+
+    def __init__(self, *, year: int, seed: int, rates: Rates) -> None:
+        from chinhquyenso.workdays import calendar
+
+        self.r = rates
+        self.rng = random.Random(f"feedback:{seed}")
+        self.cal = calendar.get_calendar(years=(year - 1, year + 2))
+        self.year_end = datetime(year + 1, 1, 1, tzinfo=VN_TZ) + timedelta(days=rates.open_at_year_end_cutoff_days)
+        self.counters: dict[date, int] = {}
+
+    def about(self, rec: dict[str, Any]) -> list[dict[str, Any]]:
+        rng, r = self.rng, self.r
+        out: list[dict[str, Any]] = []
+        status = rec["TrangThaiHoSo"]
+        late = bool(rec.get("NgayKetThucXuLy") and rec.get("NgayHenTra") and rec["NgayKetThucXuLy"] > rec["NgayHenTra"]
+                    ) or len(rec.get("DanhSachHoSoBoSung", ())) >= 2
+        if status in (9, 10) and rng.random() < r.rated:
+            after = parse_moment(rec.get("NgayTra") or rec["NgayKetThucXuLy"])
+            rated_at = after + timedelta(minutes=1 + int(rng.random() * 4320))
+            satisfied = rng.random() >= (r.dislike_late if late else r.dislike_on_time)
+            comment = rng.choice(_LIKE_COMMENTS if satisfied else _DISLIKE_COMMENTS)
+            if rated_at < self.year_end:
+                rating: dict[str, Any] = {"LoaiBanGhi": RATING_KIND, "MaHoSo": rec["MaHoSo"], "HaiLong": int(satisfied),
+                                          "NgayDanhGia": format_moment(rated_at)}
+                if comment:
+                    rating["YKien"] = comment
+                out.append(rating)
+        if rec.get("NgayTiepNhan") and rng.random() < r.petition_dossier:
+            received = parse_moment(rec["NgayTiepNhan"])
+            at = received + timedelta(hours=4 + rng.random() * 24 * 20)
+            if at < self.year_end:
+                out.extend(self._petition(at, rec["DonViXuLy"], dossier=rec, name=rec["ChuHoSo"]))
+        if rng.random() < r.petition_other:
+            base = parse_moment(rec["NgayNopHoSo"])
+            at = datetime(base.year, base.month, base.day, 6, 0, tzinfo=VN_TZ) + timedelta(
+                minutes=int(rng.random() * 16 * 60))
+            if at < self.year_end:
+                out.extend(self._petition(at, rec["DonViXuLy"], dossier=None, name=_name(rng)))
+        return out
+
+    def _code(self, at: datetime) -> str:
+        day = at.astimezone(VN_TZ).date()
+        seq = self.counters[day] = self.counters.get(day, 0) + 1
+        return f"PAKN-{day:%y%m%d}-{seq:04d}"
+
+    def _on_day(self, start: datetime, n: int) -> datetime:
+        """A moment on the n-th working day after the receipt day (n ≥ 1), so that 766 5.2 counts n days."""
+        return self.cal.deadline(start, n, "working_day") - timedelta(minutes=1 + int(self.rng.random() * 300))
+
+    def _petition(self, at: datetime, agency: str, *, dossier: dict[str, Any] | None, name: str,
+                  follow_up_of: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+        rng, r = self.rng, self.r
+        if follow_up_of is not None:
+            topic = follow_up_of.get("PhanLoai") or follow_up_of["ChuDe"]
+        elif dossier is not None:
+            topic = TOPIC_REGULATION if rng.random() < 0.6 else TOPIC_STAFF  # about a dossier: procedure or staff
+        else:
+            u = rng.random()
+            topic = (TOPIC_REGULATION if u < r.petition_regulation
+                     else TOPIC_STAFF if u < r.petition_regulation + r.petition_staff else TOPIC_OTHER)
+        title, content = rng.choice(_PETITION_TEXTS[topic])
+        if follow_up_of is not None:
+            title = f"Phản ánh lại: {follow_up_of['TieuDe']}"[:300]
+        phone = follow_up_of["SoDienThoai"] if follow_up_of is not None else f"09{rng.randrange(10**8):08d}"
+        p: dict[str, Any] = {"LoaiBanGhi": PETITION_KIND, "MaPAKN": self._code(at), "DonViXuLy": agency,
+                             "ChuDe": topic, "TieuDe": title, "NoiDung": content, "HoTenNguoiPhanAnh": name,
+                             "SoDienThoai": phone, "NgayTiepNhan": format_moment(at)}
+        if follow_up_of is not None:
+            p["MaPAKNGoc"] = follow_up_of["MaPAKN"]
+        if dossier is not None:
+            p["MaHoSo"] = dossier["MaHoSo"]
+            p["MaTTHC"] = dossier["MaTTHC"]
+        end = self.year_end
+        if rng.random() < r.petition_classified:
+            classified = self._on_day(at, 1)
+            if classified < end:
+                p["PhanLoai"] = topic if rng.random() < 0.9 else rng.choice(
+                    [TOPIC_REGULATION, TOPIC_STAFF, TOPIC_OTHER])
+                p["NgayPhanLoai"] = format_moment(max(classified, at + timedelta(minutes=5)))
+        late = rng.random() < r.petition_late
+        last = parse_moment(p.get("NgayPhanLoai") or p["NgayTiepNhan"])
+        if rng.random() < r.petition_refused:
+            refused = self._on_day(at, rng.randint(3, 8) if late else rng.randint(1, 2))
+            refused = max(refused, last + timedelta(minutes=10))
+            if refused < end:
+                p["NgayTuChoi"] = format_moment(refused)
+                p["LyDoTuChoi"] = rng.choice(_REFUSALS)
+                last = refused
+        else:
+            if rng.random() < r.petition_info_request:
+                asked = max(self._on_day(at, rng.randint(1, 5)), last + timedelta(minutes=10))
+                if asked < end:
+                    p["NgayYeuCauBoSung"] = format_moment(asked)
+                    p["NoiDungYeuCauBoSung"] = "Đề nghị cung cấp thêm thông tin, tài liệu liên quan."
+                    last = asked
+                    supplied = asked + timedelta(hours=2 + rng.random() * 72)
+                    if supplied < end:
+                        p["NgayBoSungThongTin"] = format_moment(supplied)
+                        last = supplied
+            if "NgayYeuCauBoSung" not in p or "NgayBoSungThongTin" in p:
+                answered = self._on_day(at, rng.randint(16, 35) if late else rng.randint(2, 15))
+                answered = max(answered, last + timedelta(minutes=30))
+                if answered < end:
+                    p["NgayTraLoi"] = format_moment(answered)
+                    p["NoiDungTraLoi"] = rng.choice(_ANSWERS)
+                    last = answered
+                    if rng.random() < r.petition_publish:
+                        p["CongKhai"] = 1
+                        n = rng.randint(3, 8) if rng.random() < r.petition_publish_late else rng.randint(1, 2)
+                        published = max(self._on_day(answered, n), answered + timedelta(minutes=10))
+                        if published < end:
+                            p["NgayCongKhai"] = format_moment(published)
+                    if rng.random() < r.petition_rated:
+                        rated = answered + timedelta(hours=1 + rng.random() * 120)
+                        if rated < end:
+                            p["DanhGiaTraLoi"] = int(rng.random() >= r.petition_dislike)
+                            p["NgayDanhGiaTraLoi"] = format_moment(rated)
+                            last = max(last, rated)
+        out = [p]
+        closed = "NgayTraLoi" in p or "NgayTuChoi" in p
+        if follow_up_of is None and closed and rng.random() < r.petition_raised_again:
+            again = last + timedelta(hours=2 + rng.random() * 24 * 10)
+            if again < end:
+                p["NgayPhanAnhLai"] = format_moment(again)
+                out.extend(self._petition(again, agency, dossier=dossier, name=name, follow_up_of=p))
+        return out
+
+
+def feedback_records(dossiers: Iterable[dict[str, Any]], *, year: int, seed: int,
+                     rates: Rates | None = None) -> Iterator[dict[str, Any]]:
+    """The feedback records (ratings, petitions) of a stream of generated dossier records."""
+    maker = FeedbackMaker(year=year, seed=seed, rates=rates or Rates())
+    for rec in dossiers:
+        yield from maker.about(rec)
+
+
 def write_records(records: Iterator[dict[str, Any]], out: IO[str], fmt: str) -> int:
     written = 0
     if fmt == "csv":
@@ -397,14 +617,42 @@ def write_records(records: Iterator[dict[str, Any]], out: IO[str], fmt: str) -> 
 
 
 def dossiers_generate(*, count: int, year: int, seed: int, out: Path, rates: Rates | None = None,
-                      fmt: str | None = None) -> int:
-    """Write ``count`` synthetic dossiers of ``year`` to ``out`` (.jsonl or .csv). Returns the number written."""
+                      fmt: str | None = None, feedback: Path | None = None, with_feedback: bool = True) -> int:
+    """Write ``count`` synthetic dossiers of ``year`` to ``out`` (.jsonl or .csv) and, unless
+    ``with_feedback`` is false, their ratings and petitions to ``feedback`` (default
+    :func:`feedback_path`). Returns the number of dossiers written."""
     out = Path(out)
+    rates = rates or Rates()
     kind = fmt or ("csv" if out.suffix.lower() == ".csv" else "jsonl")
+    fb_out = Path(feedback) if feedback is not None else feedback_path(out)
+    if with_feedback and fb_out.resolve() == out.resolve():
+        raise ValidationFailed("Tệp phản hồi phải khác tệp hồ sơ.", code="generator_feedback_path")
     tmp = out.with_name(out.name + ".tmp")
-    with tmp.open("w", encoding="utf-8", newline="") as handle:
-        written = write_records(generate_records(count=count, year=year, seed=seed, rates=rates), handle, kind)
+    fb_tmp = fb_out.with_name(fb_out.name + ".tmp")
+    records = generate_records(count=count, year=year, seed=seed, rates=rates)
+    try:
+        with tmp.open("w", encoding="utf-8", newline="") as handle:
+            if not with_feedback:
+                written = write_records(records, handle, kind)
+            else:
+                with fb_tmp.open("w", encoding="utf-8", newline="") as fb_handle:
+                    maker = FeedbackMaker(year=year, seed=seed, rates=rates)
+
+                    def observed() -> Iterator[dict[str, Any]]:
+                        for rec in records:
+                            yield rec
+                            for item in maker.about(rec):
+                                fb_handle.write(json.dumps(item, ensure_ascii=False, separators=(",", ":")))
+                                fb_handle.write("\n")
+
+                    written = write_records(observed(), handle, kind)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        fb_tmp.unlink(missing_ok=True)
+        raise
     tmp.replace(out)
+    if with_feedback:
+        fb_tmp.replace(fb_out)
     return written
 
 

@@ -9,7 +9,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from chinhquyenso.core.errors import DomainError
-from chinhquyenso.dossiers.generate import Rates, dossiers_generate, rates_with
+from chinhquyenso.dossiers.generate import Rates, dossiers_generate, feedback_path, rates_with
 
 
 class Command(BaseCommand):
@@ -23,6 +23,10 @@ class Command(BaseCommand):
         parser.add_argument("--year", type=int, required=True, help="Năm tiếp nhận / year of receipt")
         parser.add_argument("--seed", type=int, default=1, help="Hạt giống ngẫu nhiên / random seed")
         parser.add_argument("--out", type=Path, required=True, help="Tệp ra .jsonl hoặc .csv / output file")
+        parser.add_argument("--feedback", type=Path,
+                            help="Tệp đánh giá và PAKN (mặc định TỆP.feedback.jsonl) / ratings and petitions file")
+        parser.add_argument("--no-feedback", action="store_true",
+                            help="Không sinh đánh giá, PAKN / no ratings or petitions")
         names = ", ".join(f.name for f in fields(Rates))
         parser.add_argument("--rate", action="append", default=[], metavar="NAME=VALUE",
                             help=f"Đổi một tỷ lệ mặc định / override a rate ({names})")
@@ -42,7 +46,11 @@ class Command(BaseCommand):
         try:
             rates = rates_with(overrides)
             written = dossiers_generate(count=options["dossiers"], year=options["year"], seed=options["seed"],
-                                        out=options["out"], rates=rates)
+                                        out=options["out"], rates=rates, feedback=options["feedback"],
+                                        with_feedback=not options["no_feedback"])
         except DomainError as exc:
             raise CommandError(str(exc)) from None
-        self.stdout.write(self.style.SUCCESS(f"Đã ghi {written:,} hồ sơ vào {options['out']}.".replace(",", ".")))
+        message = f"Đã ghi {written:,} hồ sơ vào {options['out']}".replace(",", ".")
+        if not options["no_feedback"]:
+            message += f"; đánh giá và PAKN vào {options['feedback'] or feedback_path(options['out'])}"
+        self.stdout.write(self.style.SUCCESS(message + "."))
