@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 import sys
 
-BENCHMARKS = ["bench.intake", "bench.sync", "bench.import", "bench.scorecard", "bench.inbox"]
+BENCHMARKS = ["bench.intake", "bench.sync", "bench.faults", "bench.import", "bench.scorecard", "bench.inbox"]
 
 
 def main() -> None:

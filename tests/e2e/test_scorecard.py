@@ -13,10 +13,24 @@ from tests.indicators.scorecard_world import build
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
+
+def _seed_766_definitions() -> None:
+    """An earlier transactional test flushes every table, including the 766 definitions a data migration
+    seeds: load them again the way the migration does."""
+    import importlib
+
+    from django.apps import apps
+
+    from chinhquyenso.indicators.models import IndicatorDefinition
+
+    if not IndicatorDefinition.objects.exists():
+        importlib.import_module("chinhquyenso.indicators.migrations.0002_decision_766_2022").load(apps, None)
+
 PASSWORD = "Mật-khẩu-đủ-dài-2026!"
 
 
 def test_scorecard_drill_down_to_a_dossier(page) -> None:  # type: ignore[no-untyped-def]
+    _seed_766_definitions()
     sw = build()
     officer = sw.world.processor_a
     officer.set_password(PASSWORD)

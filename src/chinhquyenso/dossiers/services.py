@@ -18,14 +18,15 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import validate_email
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Max
 from django.utils import timezone
 
@@ -188,10 +189,16 @@ def _record(
     to_status: int | None,
     step: ProcessStep | None = None,
     payload: dict[str, Any] | None = None,
+    first: bool = False,
 ) -> DossierEvent:
-    """Append the event, write the audit row, run the projectors: all in the caller's transaction."""
+    """Append the event, write the audit row, run the projectors: all in the caller's transaction.
+
+    ``first``: the dossier was created in this transaction, so this is its event 1 (no look-up)."""
     clean = _scrub(payload or {})
-    seq = (DossierEvent.objects.filter(dossier_id=dossier.pk).aggregate(m=Max("seq"))["m"] or 0) + 1
+    if first:
+        seq = 1
+    else:
+        seq = (DossierEvent.objects.filter(dossier_id=dossier.pk).aggregate(m=Max("seq"))["m"] or 0) + 1
     event = DossierEvent.objects.create(
         dossier=dossier, seq=seq, kind=kind, from_status=from_status, to_status=to_status,
         actor=_actor_or_none(actor), actor_label=_actor_label(actor), step=step, occurred_at=at, payload=clean,
@@ -293,13 +300,14 @@ def _store_upload(upload: UploadInput | None, file: StoredFile | None, actor: An
     return file_store(content=upload.content, filename=upload.filename, actor=_actor_or_none(actor))
 
 
-def _add_components(dossier: Dossier, components: Sequence[ComponentInput], *, actor: Any, at: datetime,
+def _component_rows(dossier: Dossier, components: Sequence[ComponentInput], *, actor: Any, at: datetime,
                     supplement: DossierSupplement | None = None) -> list[DossierComponent]:
+    """The component rows (not saved yet) and the dossier's digitized / reused / population-data flags."""
     rows = []
     for item in components:
         stored = _store_upload(item.upload, item.file, actor)
         pc = item.procedure_component
-        rows.append(DossierComponent.objects.create(
+        rows.append(DossierComponent(
             dossier=dossier, procedure_component=pc, name=_text(item.name or (pc.name if pc else ""),
                                                                 label="tên thành phần", max_length=500),
             copy_type=item.copy_type, count=item.count, file=stored, digitized=item.digitized,
@@ -314,6 +322,39 @@ def _add_components(dossier: Dossier, components: Sequence[ComponentInput], *, a
     if any(r.from_national_store for r in rows):
         dossier.used_population_data = True
     return rows
+
+
+def _add_components(dossier: Dossier, components: Sequence[ComponentInput], *, actor: Any, at: datetime,
+                    supplement: DossierSupplement | None = None) -> list[DossierComponent]:
+    rows = _component_rows(dossier, components, actor=actor, at=at, supplement=supplement)
+    if rows:
+        DossierComponent.objects.bulk_create(rows)  # one INSERT; the rows get their ids
+    return rows
+
+
+#: Attribute holding the child rows a service wrote in this transaction, while the projectors run.
+_KNOWN_CHILDREN = "_children_written_now"
+
+
+@contextmanager
+def _children_known(dossier: Dossier, **children: list[Any]) -> Iterator[None]:
+    """While the projectors run, :func:`dossier_children` answers from these rows instead of reading
+    back what the service has just written (components, fees, results of a new dossier)."""
+    setattr(dossier, _KNOWN_CHILDREN, children)
+    try:
+        yield
+    finally:
+        delattr(dossier, _KNOWN_CHILDREN)
+
+
+def dossier_children(dossier: Dossier, name: str, *related: str) -> list[Any]:
+    """``dossier.<name>`` (``components``, ``fees``, ``results``) in id order, ``related`` joined.
+
+    For projectors: inside a receipt the rows just written are handed over without a query."""
+    known = getattr(dossier, _KNOWN_CHILDREN, None)
+    if known is not None and name in known:
+        return sorted(known[name], key=lambda row: row.pk)
+    return list(getattr(dossier, name).all().select_related(*related).order_by("pk"))
 
 
 def _check_handling_agency(procedure: Procedure, agency: Agency) -> None:
@@ -331,15 +372,22 @@ def _check_handling_agency(procedure: Procedure, agency: Agency) -> None:
 
 
 def _next_code(prefix: str, day: date) -> str:
-    """``<prefix>-YYMMDD-NNNN``: the counter row is locked, so concurrent receipts never share a number."""
-    DossierCodeCounter.objects.get_or_create(prefix=prefix, day=day)
-    counter = DossierCodeCounter.objects.select_for_update().get(prefix=prefix, day=day)
-    counter.last += 1
-    counter.save(update_fields=["last"])
-    return f"{prefix}-{day:%y%m%d}-{counter.last:04d}"
+    """``<prefix>-YYMMDD-NNNN``: one upsert that creates or bumps the counter row and returns the new
+    number. The row stays locked until the receipt commits (PostgreSQL row lock; on SQLite the IMMEDIATE
+    transaction), so concurrent receipts never share a number."""
+    table = connection.ops.quote_name(DossierCodeCounter._meta.db_table)
+    sql = (
+        f"INSERT INTO {table} (prefix, day, last) VALUES (%s, %s, 1) "  # noqa: S608 - table name from the model
+        f"ON CONFLICT (prefix, day) DO UPDATE SET last = {table}.last + 1 RETURNING last"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [prefix, connection.ops.adapt_datefield_value(day)])
+        row = cursor.fetchone()
+    return f"{prefix}-{day:%y%m%d}-{int(row[0]):04d}"
 
 
 def _active_process(procedure: Procedure, on: date) -> ProcessVersion:
+    """The version in force, its steps prefetched in order."""
     from chinhquyenso.procedures import selectors as procedure_selectors
 
     try:
@@ -353,7 +401,8 @@ def _active_process(procedure: Procedure, on: date) -> ProcessVersion:
 
 
 def _first_step(process: ProcessVersion) -> ProcessStep:
-    step = process.steps.order_by("order").first()
+    steps = sorted(process.steps.all(), key=lambda s: s.order)  # prefetched by _active_process
+    step = steps[0] if steps else None
     if step is None:
         raise ValidationFailed("Quy trình nội bộ của thủ tục chưa có bước nào.", code="process_empty")
     return step
@@ -371,10 +420,11 @@ def _fee_snapshot(dossier: Dossier, on: date) -> list[DossierFee]:
 
     applicant_type = APPLICANT_TYPE_FOR_FEES.get(ApplicantKind(dossier.applicant_type), ApplicantType.CITIZEN.value)
     fees = procedure_selectors.procedure_fees_on(dossier.procedure, on, applicant_type)
-    return [
-        DossierFee.objects.create(dossier=dossier, name=fee.name, code=fee.code, amount=fee.amount, stage=fee.stage)
-        for fee in fees
-    ]
+    rows = [DossierFee(dossier=dossier, name=fee.name, code=fee.code, amount=fee.amount, stage=fee.stage)
+            for fee in fees]
+    if rows:
+        DossierFee.objects.bulk_create(rows)
+    return rows
 
 
 def _start_clock(dossier: Dossier, at: datetime) -> None:
@@ -452,14 +502,15 @@ def dossier_receive(
     dossier.vneid_verified = vneid_verified
     dossier.used_population_data = vneid_verified or used_population_data
     _start_clock(dossier, moment)
+    rows = _component_rows(dossier, components, actor=actor, at=moment)  # sets the flags before the INSERT
     dossier.save()
-    _add_components(dossier, components, actor=actor, at=moment)
+    DossierComponent.objects.bulk_create(rows)
     fees = _fee_snapshot(dossier, _local_day(moment))
-    dossier.save(update_fields=["has_digitized", "has_reused", "used_population_data"])
-    _record(dossier, kind=TRANSITIONS[Action.RECEIVE].event_kind, actor=actor, at=moment, from_status=None,
-            to_status=Status.RECEIVED, step=dossier.current_step,
-            payload={"channel": channel, "due_at": _iso(dossier.due_at), "components": len(components),
-                     "fees_total": sum(f.amount for f in fees), "form": "01"})
+    with _children_known(dossier, components=rows, fees=fees, results=[]):
+        _record(dossier, kind=TRANSITIONS[Action.RECEIVE].event_kind, actor=actor, at=moment, from_status=None,
+                to_status=Status.RECEIVED, step=dossier.current_step, first=True,
+                payload={"channel": channel, "due_at": _iso(dossier.due_at), "components": len(components),
+                         "fees_total": sum(f.amount for f in fees), "form": "01"})
     return dossier
 
 
@@ -489,11 +540,13 @@ def dossier_submit_online(
     dossier.citizen = actor if getattr(actor, "is_citizen", False) else None
     dossier.vneid_verified = vneid_verified
     dossier.used_population_data = vneid_verified
+    rows = _component_rows(dossier, components, actor=actor, at=moment)  # sets the flags before the INSERT
     dossier.save()
-    _add_components(dossier, components, actor=actor, at=moment)
-    dossier.save(update_fields=["has_digitized", "has_reused", "used_population_data"])
-    _record(dossier, kind=TRANSITIONS[Action.SUBMIT_ONLINE].event_kind, actor=actor, at=moment, from_status=None,
-            to_status=Status.NEW, payload={"channel": Channel.ONLINE, "components": len(components)})
+    DossierComponent.objects.bulk_create(rows)
+    with _children_known(dossier, components=rows, fees=[], results=[]):
+        _record(dossier, kind=TRANSITIONS[Action.SUBMIT_ONLINE].event_kind, actor=actor, at=moment,
+                from_status=None, to_status=Status.NEW, first=True,
+                payload={"channel": Channel.ONLINE, "components": len(components)})
     return dossier
 
 
@@ -685,6 +738,53 @@ def dossier_payment_fulfilled(
     _save(d, ["status", "paid_online"])
     _record(d, kind=transition.event_kind, actor=actor, at=moment, from_status=before, to_status=after,
             step=d.current_step, payload={"paid_online": paid_online, "reference": ref, "fees_paid": paid})
+    return d
+
+
+#: Event kind of a payment that does not change the status (fees at receipt, at result, a part payment).
+PAYMENT_RECORDED = "payment_recorded"
+
+
+@transaction.atomic
+def dossier_record_payment(
+    *, dossier: Dossier, actor: Any, bill_reference: str, stage: str, amount: int, method: str,
+    paid_at: datetime, fee_ids: Sequence[int] = (), paid_online: int | None = None, reference: str = "",
+    expected_version: int | None = None, at: datetime | None = None,
+) -> Dossier:
+    """Ghi nhận đã nộp phí, lệ phí: a payment of one of the dossier's bills (cash at the counter, gateway
+    callback, reconciliation). The fee rows it settles (``fee_ids``, this dossier's) are marked paid at
+    ``paid_at``, ``DuocThanhToanTrucTuyen`` is set when it came through an online gateway, and a
+    ``payment_recorded`` event goes to the audit log and the projectors. The status does not change
+    (a dossier waiting for payment, status 6, moves on through :func:`dossier_payment_fulfilled`).
+    ``actor=None`` is the system (gateway callback, reconciliation)."""
+    moment = _now(at)
+    system = actor is None
+    if timezone.is_naive(paid_at):
+        raise ValidationFailed("Thời điểm thanh toán phải có múi giờ.", code="naive_datetime")
+    if paid_online is not None and paid_online not in OnlinePayment.values:
+        raise ValidationFailed("Hình thức thanh toán trực tuyến không hợp lệ.", code="paid_online_invalid")
+    if not isinstance(amount, int) or isinstance(amount, bool) or amount < 0 or amount > 10**13:
+        raise ValidationFailed("Số tiền phải là số nguyên không âm (đồng).", code="amount_invalid")
+    bill_ref = _text(bill_reference, label="mã thông báo phí", required=True, max_length=80)
+    stage_text = _text(stage, label="giai đoạn thu phí", required=True, max_length=20)
+    method_text = _text(method, label="hình thức thu", required=True, max_length=40)
+    ref = _text(reference, label="mã giao dịch", max_length=200)
+    d = _lock(dossier, actor=actor, expected_version=expected_version, system=system)
+    wanted = {int(pk) for pk in fee_ids}
+    if wanted:
+        owned = set(DossierFee.objects.filter(pk__in=wanted, dossier_id=d.pk).values_list("pk", flat=True))
+        if owned != wanted:
+            raise ValidationFailed("Khoản phí, lệ phí không thuộc hồ sơ này.", code="fee_foreign")
+        DossierFee.objects.filter(pk__in=wanted, paid_at__isnull=True).update(paid_at=paid_at)
+    fields: list[str] = []
+    if paid_online and d.paid_online != paid_online:
+        d.paid_online = paid_online
+        fields.append("paid_online")
+    _save(d, fields)
+    _record(d, kind=PAYMENT_RECORDED, actor=actor, at=moment, from_status=d.status, to_status=None,
+            step=d.current_step,
+            payload={"bill": bill_ref, "stage": stage_text, "amount": amount, "method": method_text,
+                     "paid_online": d.paid_online, "reference": ref})
     return d
 
 

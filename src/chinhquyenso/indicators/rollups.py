@@ -156,9 +156,10 @@ def _has(model: Any, condition: Q) -> Exists:
     return Exists(model.objects.filter(condition, dossier_id=OuterRef("pk")))
 
 
-def dossier_facts(ids: Sequence[int]) -> dict[int, list[Fact]]:
+def dossier_facts(ids: Sequence[int], *, flags: bool = True) -> dict[int, list[Fact]]:
     """The facts of each dossier in ``ids`` (missing ids: no facts). One query for the dossiers with
-    what their components, results and fees say, one for supplements (if any), one per flag source."""
+    what their components, results and fees say, one for supplements (if any), one per flag source
+    (``flags=False`` skips them: nothing can point at a dossier created in this very transaction)."""
     ids = list(ids)
     if not ids:
         return {}
@@ -185,7 +186,7 @@ def dossier_facts(ids: Sequence[int]) -> dict[int, list[Fact]]:
                 dossier_id__in=with_supplements).order_by("dossier_id", "requested_at", "id").values_list(
                 "dossier_id", "requested_at", "received_at"):
             spans[dossier_id].append(rules.SupplementSpan(requested, returned))
-    unsatisfied = _flagged("unsatisfied", ids)
+    unsatisfied = _flagged("unsatisfied", ids) if flags else set()
     cal = _FixedCalendar(workdays.get_calendar())  # one look-up of the dated overrides per batch
     procedures: dict[int, _ProcedureInfo] = {}
     out: dict[int, list[Fact]] = {}
@@ -332,18 +333,20 @@ def _upsert(deltas: dict[Key, list[int]]) -> None:
             )
 
 
-@transaction.atomic
-def rollup_refresh(*, dossier_ids: Sequence[int]) -> int:
+@transaction.atomic(savepoint=False)  # a failure fails the caller's whole change anyway
+def rollup_refresh(*, dossier_ids: Sequence[int], created: bool = False) -> int:
     """Bring the roll-ups up to date for these dossiers (in the caller's transaction); returns how
-    many roll-up cells changed. Safe to call any number of times: the second call changes nothing."""
+    many roll-up cells changed. Safe to call any number of times: the second call changes nothing.
+    ``created=True``: the dossiers were created in this transaction (no rating or petition can name
+    them yet, so the flag sources are not asked)."""
     ids = sorted(set(dossier_ids))
     if not ids:
         return 0
     states = {s.dossier_id: s for s in DossierRollupState.objects.select_for_update().filter(dossier_id__in=ids)}
-    new = dossier_facts(ids)
+    new = dossier_facts(ids, flags=not created)
     deltas: dict[Key, list[int]] = {}
     changed_states: list[DossierRollupState] = []
-    created: list[DossierRollupState] = []
+    inserted: list[DossierRollupState] = []
     for pk in ids:
         facts = [list(f) for f in new.get(pk, [])]
         state = states.get(pk)
@@ -353,13 +356,13 @@ def rollup_refresh(*, dossier_ids: Sequence[int]) -> int:
         _sum(old, -1, deltas)
         _sum(facts, +1, deltas)
         if state is None:
-            created.append(DossierRollupState(dossier_id=pk, facts=facts))
+            inserted.append(DossierRollupState(dossier_id=pk, facts=facts))
         else:
             state.facts = facts
             changed_states.append(state)
     _upsert(deltas)
-    if created:
-        DossierRollupState.objects.bulk_create(created)
+    if inserted:
+        DossierRollupState.objects.bulk_create(inserted)
     if changed_states:
         DossierRollupState.objects.bulk_update(changed_states, ["facts", "updated_at"])
     return sum(1 for num, den in deltas.values() if num or den)
@@ -461,7 +464,7 @@ def rollups_verify() -> list[str]:
 
 def project_dossier_event(event: Any) -> None:
     """``dossier`` stream: the dossier changed in this transaction; refresh its contribution."""
-    rollup_refresh(dossier_ids=[event.dossier_id])
+    rollup_refresh(dossier_ids=[event.dossier_id], created=event.seq == 1)
 
 
 def project_dossier_synced(notice: Any) -> None:

@@ -29,6 +29,7 @@ import json
 import random
 import secrets
 import socket
+import sys
 import threading
 import time
 from dataclasses import asdict, dataclass, field
@@ -425,6 +426,13 @@ class _PortalServer(ThreadingHTTPServer):
     def __init__(self, address: tuple[str, int], state: PortalState) -> None:
         super().__init__(address, _Handler)
         self.state = state
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that gave up (its timeout, a killed worker) closes the socket under our answer: that
+        is the normal life of a faulty portal, not an error worth a traceback."""
+        if isinstance(sys.exc_info()[1], (BrokenPipeError, ConnectionResetError)):
+            return
+        super().handle_error(request, client_address)
 
 
 def ensure_loopback(host: str) -> None:

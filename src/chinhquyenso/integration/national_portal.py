@@ -105,9 +105,17 @@ def _code_or_empty(obj: Any, attr: str = "code") -> str:
     return str(getattr(obj, attr, "") or "") if obj is not None else ""
 
 
+def _children(dossier: Any, name: str, *related: str) -> list[Any]:
+    """The dossier's components / fees / results in id order. Inside a receipt the dossier service
+    hands over the rows it has just written (``dossiers.services.dossier_children``): no read-back."""
+    from chinhquyenso.dossiers.services import dossier_children
+
+    return dossier_children(dossier, name, *related)
+
+
 def _components(dossier: Any) -> list[dict[str, Any]]:
     rows = []
-    for comp in dossier.components.all().select_related("file", "procedure_component").order_by("pk"):
+    for comp in _children(dossier, "components", "file", "procedure_component"):
         stored = getattr(comp, "file", None)
         rows.append(
             {
@@ -126,7 +134,7 @@ def _components(dossier: Any) -> list[dict[str, Any]]:
 
 def _fees(dossier: Any) -> list[dict[str, Any]]:
     rows = []
-    for fee in dossier.fees.all().order_by("pk"):
+    for fee in _children(dossier, "fees"):
         rows.append(
             {
                 "TenPhiLePhi": fee.name,
@@ -148,7 +156,7 @@ def _fee_kind(fee: Any) -> int:
 
 def _results(dossier: Any) -> list[dict[str, Any]]:
     rows = []
-    for result in dossier.results.all().select_related("file").order_by("pk"):
+    for result in _children(dossier, "results", "file"):
         rows.append(
             {
                 "TenGiayTo": result.name,

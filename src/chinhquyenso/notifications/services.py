@@ -56,8 +56,7 @@ def notifications_enqueue(*, event: Any) -> list[OutboxMessage]:
         for topic, to in recipients.items()
         if to
     ]
-    for row in rows:
-        row.save(force_insert=True)
+    OutboxMessage.objects.bulk_create(rows)  # email and SMS in one INSERT
     return rows
 
 

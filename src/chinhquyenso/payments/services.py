@@ -170,16 +170,18 @@ def _fees_day(dossier: Dossier) -> date:
 
 
 def _catalog_lines(dossier: Dossier, stage: str) -> list[BillLine]:
-    from chinhquyenso.dossiers.services import APPLICANT_TYPE_FOR_FEES
+    from chinhquyenso.dossiers.services import APPLICANT_TYPE_FOR_FEES, dossier_children
     from chinhquyenso.procedures.models import ApplicantType
     from chinhquyenso.procedures.selectors import procedure_fees_on
 
     day = _fees_day(dossier)
     applicant_type = APPLICANT_TYPE_FOR_FEES.get(ApplicantKind(dossier.applicant_type), ApplicantType.CITIZEN.value)
-    payable = {fee.pk for fee in procedure_fees_on(dossier.procedure, day, applicant_type)}
-    snapshot = {(f.code, f.name): f for f in dossier.fees.filter(stage=stage).order_by("id")}
+    in_force = procedure_fees_on(dossier.procedure, day)
+    # One read: the payable subset is procedure_fees_on's own rule (the applicant type is not exempt).
+    payable = {fee.pk for fee in in_force if applicant_type not in (fee.exempt_applicant_types or [])}
+    snapshot = {(f.code, f.name): f for f in dossier_children(dossier, "fees") if f.stage == stage}
     lines: list[BillLine] = []
-    for fee in procedure_fees_on(dossier.procedure, day):
+    for fee in in_force:
         if fee.stage != stage:
             continue
         exempt = fee.pk not in payable
@@ -201,8 +203,9 @@ def _obligation_lines(dossier: Dossier) -> list[BillLine]:
     return [BillLine(name=f.name, code=f.code, unit_amount=f.amount, amount=f.amount, dossier_fee=f) for f in fees]
 
 
-def _unique_reference(dossier: Dossier, stage: str) -> str:
-    round_no = Bill.objects.filter(dossier=dossier, stage=stage).count() + 1
+def _unique_reference(dossier: Dossier, stage: str, *, earlier_bills: int) -> str:
+    """``earlier_bills``: how many bills of this stage the dossier already has (any status)."""
+    round_no = earlier_bills + 1
     for _ in range(100):
         reference = bill_reference_for(dossier.code, stage, round_no)
         if not Bill.objects.filter(reference=reference).exists():
@@ -225,16 +228,22 @@ def bill_raise(*, dossier: Dossier, stage: str, actor: Any, at: datetime | None 
     d = _lock_dossier(dossier)
     if actor is not None:
         _ensure_officer(actor, d, BILLING_ROLES)
+    return _bill_raise_locked(d, stage=stage, actor=actor)
+
+
+def _bill_raise_locked(d: Dossier, *, stage: str, actor: Any) -> Bill:
+    """:func:`bill_raise` for a dossier row the caller's transaction already holds locked (the projector
+    runs inside the dossier service, which locked or created the row). Writes nothing before it may
+    still refuse, so a refusal leaves the caller's transaction clean."""
     if d.status in _CLOSED_FOR_BILLING:
         raise Conflict("Hồ sơ đã kết thúc, không lập thông báo phí.", code="dossier_closed")
+    stage_bills = list(Bill.objects.filter(dossier=d, stage=stage))  # newest first (Meta.ordering)
+    existing = next((b for b in stage_bills if b.status in ACTIVE_BILL_STATUSES), None)
     if stage == BillStage.OBLIGATION:
         lines = _obligation_lines(d)
-        if not lines:
-            existing = Bill.objects.filter(dossier=d, stage=stage, status__in=ACTIVE_BILL_STATUSES).first()
-            if existing is not None:
-                return existing
+        if not lines and existing is not None:
+            return existing
     else:
-        existing = Bill.objects.filter(dossier=d, stage=stage, status__in=ACTIVE_BILL_STATUSES).first()
         if existing is not None:
             return existing
         lines = _catalog_lines(d, stage)
@@ -243,7 +252,7 @@ def bill_raise(*, dossier: Dossier, stage: str, actor: Any, at: datetime | None 
     total = sum(line.amount for line in lines)
     bill = Bill.objects.create(
         dossier=d, stage=stage, status=BillStatus.OPEN if total > 0 else BillStatus.WAIVED,
-        reference=_unique_reference(d, stage), total=total, payer_name=d.applicant_name,
+        reference=_unique_reference(d, stage, earlier_bills=len(stage_bills)), total=total, payer_name=d.applicant_name,
         created_by=_actor_or_none(actor),
     )
     for line in lines:
@@ -294,12 +303,9 @@ def _settled_obligations(dossier: Dossier) -> bool:
 
 def _dossier_note_payment(*, dossier: Dossier, bill: Bill, payment: Payment, paid_online: int | None,
                           actor: Any, at: datetime) -> None:
-    """Tell the dossier: status 6 → 4 through its service when nothing is left to pay; otherwise
-    set ``paid_online`` and mark the settled fee rows.
-
-    WORKAROUND until dossiers offers ``dossier_record_payment``: the second branch writes the
-    dossier row itself, under its row lock, and appends the DossierEvent (``payment_recorded``)
-    through the dossiers recorder so the national-portal sync and the audit log see it."""
+    """Tell the dossier, through its services: status 6 → 4 (``dossier_payment_fulfilled``) when nothing
+    is left to pay; otherwise ``dossier_record_payment`` (settled fee rows, ``paid_online``, the
+    ``payment_recorded`` event for the national-portal sync and the audit log)."""
     from chinhquyenso.dossiers import services as dossier_services
 
     reference = payment.transaction_id or payment.counter_receipt_no or bill.reference
@@ -311,16 +317,10 @@ def _dossier_note_payment(*, dossier: Dossier, bill: Bill, payment: Payment, pai
             dossier=d, actor=actor, paid_online=paid_online or OnlinePayment.NO, reference=reference, at=at,
         )
         return
-    DossierFee.objects.filter(pk__in=fee_ids, paid_at__isnull=True).update(paid_at=payment.paid_at)
-    fields: list[str] = []
-    if paid_online and d.paid_online != paid_online:
-        d.paid_online = paid_online
-        fields.append("paid_online")
-    dossier_services._save(d, fields)
-    dossier_services._record(
-        d, kind="payment_recorded", actor=actor, at=at, from_status=d.status, to_status=None, step=d.current_step,
-        payload={"bill": bill.reference, "stage": bill.stage, "amount": payment.amount, "method": payment.method,
-                 "paid_online": d.paid_online, "reference": reference},
+    dossier_services.dossier_record_payment(
+        dossier=d, actor=actor, bill_reference=bill.reference, stage=bill.stage, amount=payment.amount,
+        method=payment.method, paid_at=payment.paid_at, fee_ids=fee_ids, paid_online=paid_online,
+        reference=reference, at=at,
     )
 
 
@@ -630,6 +630,31 @@ def _reconcile(*, day: date, gateway: str, rows: Sequence[GatewayTransaction], a
     return run
 
 
+#: How often the worker looks whether yesterday still needs reconciling (the work itself runs once a day).
+RECONCILE_JOB_EVERY_SECONDS = 3600
+
+
+def reconciliation_daily_job(*, day: date | None = None) -> list[ReconciliationRun]:
+    """``reconcile-payments`` worker job: reconcile yesterday (Vietnam time) for every enabled gateway.
+
+    The worker calls it hourly; a (gateway, day) that already has a run (from this job or from
+    ``chinhquyenso reconcile-payments``) is skipped, so the work happens once a day and a restarted
+    worker does not repeat it. A gateway that cannot be reached is logged and tried again next hour;
+    the other gateways still run."""
+    from chinhquyenso.payments.gateway import gateway_names
+
+    target = day or (timezone.localdate() - timedelta(days=1))
+    runs: list[ReconciliationRun] = []
+    for name in gateway_names():
+        if ReconciliationRun.objects.filter(gateway=name, day=target).exists():
+            continue
+        try:
+            runs.append(reconciliation_run(day=target, gateway_name=name, actor=None))
+        except DomainError as exc:
+            logger.warning("payment reconciliation %s %s failed: %s", name, target.isoformat(), exc.message)
+    return runs
+
+
 def _ensure_may_resolve(actor: Any, item: Discrepancy) -> None:
     if actor is None or not getattr(actor, "is_authenticated", False):
         raise PermissionDenied("Vui lòng đăng nhập.", code="login_required")
@@ -720,7 +745,8 @@ def project_dossier_event(event: Any) -> None:
     if stage is None:
         return
     try:
-        bill_raise(dossier=dossier, stage=stage, actor=None)
+        # The dossier service holds the row (locked or just created) and its in-memory state is current.
+        _bill_raise_locked(dossier, stage=stage, actor=None)
     except ValidationFailed as exc:
         if exc.code != "no_fees":
             raise
