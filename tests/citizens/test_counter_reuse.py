@@ -130,6 +130,9 @@ def test_counter_reuses_a_stored_document_with_recorded_consent(world: Province,
     assert consent.dossier == dossier
     event = AuditEvent.objects.get(action="citizen_document.reused")
     assert event.actor_id == world.counter_a.pk and event.summary["dossier"] == dossier.code
+    # the person at the counter is the account holder: the dossier is theirs ("Hồ sơ của tôi", results to the store)
+    assert dossier.citizen == alice
+    assert dossier.events.filter(kind="citizen_linked").count() == 1
 
     # 7. a consent serves one dossier: posting the same reference again is refused, nothing created
     again = client.post(f"{RECEIVE_URL}?thu_tuc={world.procedure.code}", _receive_data(world, refs))

@@ -30,7 +30,7 @@ from tests.dossiers.conftest import (
     to_processing,
     vn,
 )
-from tests.dossiers.factories import Province
+from tests.dossiers.factories import Province, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -516,3 +516,20 @@ def test_unknown_dossier(world: Province) -> None:
     ghost = Dossier(pk=999_999)
     with pytest.raises(NotFound):
         services.dossier_stop(dossier=ghost, actor=world.processor_a, reason="?")
+
+
+def test_link_citizen_gives_a_counter_dossier_its_owner_once(world: Province) -> None:
+    d = receive(world, at=vn(2026, 2, 12, 10))
+    d = services.dossier_link_citizen(dossier=d, citizen=world.citizen, actor=world.counter_a,
+                                      reason="Công dân đồng ý tại quầy", at=vn(2026, 2, 12, 10, 5))
+    assert d.citizen == world.citizen and d.version == 2
+    assert kinds(d) == ["received", "citizen_linked"]
+    same = services.dossier_link_citizen(dossier=d, citizen=world.citizen, actor=world.counter_a, reason="lại")
+    assert same.version == 2  # nothing changed
+    before = snapshot(d)
+    with pytest.raises(ValidationFailed):
+        services.dossier_link_citizen(dossier=d, citizen=world.counter_a, actor=world.counter_a, reason="x")
+    other = UserFactory(username="congdan_khac", is_citizen=True)
+    with pytest.raises(Conflict):
+        services.dossier_link_citizen(dossier=d, citizen=other, actor=world.counter_a, reason="x")
+    assert snapshot(d) == before

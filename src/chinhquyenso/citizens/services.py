@@ -42,6 +42,7 @@ from chinhquyenso.citizens.models import (
 from chinhquyenso.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from chinhquyenso.core.text import nfc
 from chinhquyenso.dossiers.models import Dossier, Status
+from chinhquyenso.dossiers.services import dossier_link_citizen
 from chinhquyenso.files.models import StoredFile
 from chinhquyenso.indicators.rollups import rollup_refresh
 from chinhquyenso.procedures.models import CopyType, Procedure, ProcedureComponent, ServiceLevel
@@ -698,6 +699,11 @@ def document_reuse_consents_attach(
         audit_record(action="citizen_document.reused", actor=officer, obj=row,
                      summary={"dossier": dossier.code, "document": row.document_id, "citizen": row.citizen_id,
                               "procedure_component": row.procedure_component_id})
+    owners = {row.citizen_id for row in rows}
+    if len(owners) == 1:  # the person at the counter is this account holder: the dossier is theirs too
+        owner = User.objects.get(pk=owners.pop())
+        dossier_link_citizen(dossier=dossier, citizen=owner, actor=officer, at=moment,
+                             reason="Công dân đồng ý tái sử dụng giấy tờ trong kho dữ liệu tại quầy")
     return rows
 
 

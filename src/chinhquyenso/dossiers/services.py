@@ -1077,6 +1077,28 @@ def dossier_apologize_extend(
     return d
 
 
+@transaction.atomic
+def dossier_link_citizen(*, dossier: Dossier, citizen: Any, actor: Any, reason: str,
+                         at: datetime | None = None) -> Dossier:
+    """Give a counter dossier its owner's citizen account (the person was identified at the counter,
+    e.g. when they consented to reuse documents from their store): the dossier then appears in
+    "Hồ sơ của tôi" and its results go to their document store. A dossier already owned by another
+    account is refused; linking the same account again changes nothing."""
+    moment = _now(at)
+    d = _lock(dossier, actor=actor, expected_version=None)
+    if not getattr(citizen, "is_citizen", False) or not getattr(citizen, "is_active", False):
+        raise ValidationFailed("Chỉ gắn được hồ sơ với tài khoản công dân đang hoạt động.", code="not_a_citizen")
+    if d.citizen_id == citizen.pk:
+        return d
+    if d.citizen_id is not None:
+        raise Conflict("Hồ sơ đã thuộc một tài khoản công dân khác.", code="dossier_owned")
+    d.citizen = citizen
+    _save(d, ["citizen"])
+    _record(d, kind="citizen_linked", actor=actor, at=moment, from_status=d.status, to_status=None,
+            payload={"reason": _text(reason, label="lý do", required=True)})
+    return d
+
+
 @dataclass(frozen=True)
 class DossierSynced:
     """``dossier_synced`` stream: the national portal acknowledged ``dossier_id`` for the first time."""
