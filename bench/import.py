@@ -1,6 +1,6 @@
 """Historical dossier import (``import-dossiers``) beside the database's own bulk load of the same rows.
 
-    python -m bench.import [--db sqlite|postgresql|both] [--dossiers N] [--seed S]
+    python -m bench.import [--db sqlite|postgresql|both] [--dossiers N] [--seed S] [--workers W]
 
 Per database, in one run: a fresh database with the An Giang units and catalog, ``generate`` writes N
 dossiers (JSON Lines), ``import-dossiers`` loads them (parse, validate, map units, COPY/executemany of
@@ -9,6 +9,7 @@ read back from the tables the import filled, into scratch copies of those tables
 indexes, no foreign keys): PostgreSQL ``COPY … FROM STDIN`` of pre-rendered text, or SQLite
 ``executemany``. The figure is dossiers/s of the import beside dossiers/s of the bare bulk load.
 The indicator roll-up rebuild that the import triggers at the end is timed separately.
+``--workers W`` passes ``--workers W`` to ``import-dossiers`` on PostgreSQL (SQLite always imports with one).
 """
 
 from __future__ import annotations
@@ -31,11 +32,11 @@ TABLES = ["dossiers_dossier", "dossiers_dossiercomponent", "dossiers_dossierfee"
 _RATE = re.compile(r"trong ([\d.,]+) giây")
 
 
-def run_import(env: dict[str, str], path: Path) -> tuple[float, float, str]:
+def run_import(env: dict[str, str], path: Path, workers: int = 1) -> tuple[float, float, str]:
     """(import seconds as the importer measures it, wall seconds incl. start-up and roll-up rebuild, output)."""
     start = time.perf_counter()
-    result = subprocess.run([sys.executable, "-m", "chinhquyenso", "import-dossiers", str(path), "--no-progress"],
-                            env=env, capture_output=True, text=True, check=False)
+    result = subprocess.run([sys.executable, "-m", "chinhquyenso", "import-dossiers", str(path), "--no-progress",
+                             "--workers", str(workers)], env=env, capture_output=True, text=True, check=False)
     wall = time.perf_counter() - start
     if result.returncode != 0:
         raise RuntimeError(f"import failed:\n{result.stdout}\n{result.stderr}")
@@ -56,7 +57,8 @@ def pg_baseline(url: str) -> tuple[float, dict[str, int]]:
                 for chunk in copy:
                     out.write(chunk)
             buffers[table] = out.getvalue()
-            counts[table] = conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0]  # noqa: S608
+            row = conn.execute(f"SELECT count(*) FROM {table}").fetchone()  # noqa: S608
+            counts[table] = int(row[0]) if row else 0
             conn.execute(f"CREATE TABLE scratch_{table} (LIKE {table} INCLUDING ALL)")
         start = time.perf_counter()
         with conn.transaction(), conn.cursor() as cur:
@@ -99,7 +101,7 @@ def sqlite_baseline(path: Path) -> tuple[float, dict[str, int]]:
     return seconds, {t: len(r) for t, r in rows.items()}
 
 
-def run(kind: str, dossiers: int, seed: int) -> dict[str, object]:
+def run(kind: str, dossiers: int, seed: int, workers: int = 1) -> dict[str, object]:
     with database(kind, "import") as env, tempfile.TemporaryDirectory(prefix="cqs-bench-import-") as tmp:
         cli(env, "migrate", "--noinput")
         cli(env, "load-units")
@@ -108,7 +110,8 @@ def run(kind: str, dossiers: int, seed: int) -> dict[str, object]:
         t0 = time.perf_counter()
         cli(env, "generate", "--dossiers", str(dossiers), "--year", "2026", "--seed", str(seed), "--out", str(source))
         generated = time.perf_counter() - t0
-        seconds, wall, output = run_import(env, source)
+        workers = workers if kind == "postgresql" else 1
+        seconds, wall, output = run_import(env, source, workers)
         if kind == "postgresql":
             base_seconds, counts = pg_baseline(env["DATABASE_URL"])
             label = "PostgreSQL COPY FROM STDIN of the same rows"
@@ -120,8 +123,8 @@ def run(kind: str, dossiers: int, seed: int) -> dict[str, object]:
     base = counts["dossiers_dossier"] / base_seconds
     print(f"[{kind}] {output}")
     print(f"[{kind}] generate: {dossiers / generated:,.0f} dossiers/s; file {source.name}")
-    print(f"[{kind}] import-dossiers: {rate:,.0f} dossiers/s ({rows / seconds:,.0f} rows/s over {rows:,} rows in "
-          f"6 tables); wall incl. start-up and roll-up rebuild {wall:.1f} s")
+    print(f"[{kind}] import-dossiers --workers {workers}: {rate:,.0f} dossiers/s ({rows / seconds:,.0f} rows/s over "
+          f"{rows:,} rows in 6 tables); wall incl. start-up and roll-up rebuild {wall:.1f} s")
     print(f"[{kind}] baseline, {label}: {base:,.0f} dossiers/s ({rows / base_seconds:,.0f} rows/s)")
     print(f"[{kind}] ratio import/baseline: {rate / base:.2f}")
     return {"db": kind, "import": rate, "baseline": base}
@@ -132,10 +135,11 @@ def main() -> None:
     parser.add_argument("--db", choices=["sqlite", "postgresql", "both"], default="both")
     parser.add_argument("--dossiers", type=int, default=int(os.environ.get("BENCH_IMPORT_DOSSIERS", "50000")))
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--workers", type=int, default=1, help="import-dossiers --workers on PostgreSQL")
     args = parser.parse_args()
     print(f"bench.import on {machine()}")
     for kind in (["sqlite", "postgresql"] if args.db == "both" else [args.db]):
-        run(kind, args.dossiers, args.seed)
+        run(kind, args.dossiers, args.seed, args.workers)
 
 
 if __name__ == "__main__":

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import json
 from pathlib import Path
 from typing import Any
@@ -12,6 +13,7 @@ from django.core.management import call_command
 from django.db import connection
 
 from chinhquyenso.core import projectors
+from chinhquyenso.core.errors import ValidationFailed
 from chinhquyenso.dossiers import importing
 from chinhquyenso.dossiers.generate import dossiers_generate
 from chinhquyenso.dossiers.importing import ImportFinished, dossiers_import, parse_moment
@@ -309,7 +311,61 @@ def test_postgresql_uses_copy(province: None, tmp_path: Path, monkeypatch: pytes
     assert dossiers_import(path=source, batch_size=10).imported == 25
     assert any(s.startswith("COPY dossiers_dossier ") for s in statements)
     assert any(s.startswith("COPY dossiers_dossierevent ") for s in statements)
+    assert all("FORMAT BINARY" in s for s in statements if s.startswith("COPY dossiers_"))
     assert Dossier.objects.count() == 25
+    # The event payloads go through the binary COPY as JSON text: stored as objects, not as JSON strings.
+    events = DossierEvent.objects.count()
+    assert events and DossierEvent.objects.filter(payload__imported=True).count() == events
+    noted = DossierEvent.objects.filter(payload__has_key="note").first()
+    assert noted is not None and isinstance(noted.payload["note"], str) and noted.payload["note"]
+
+
+def test_fast_paths_decide_like_the_slow_ones(province: None, tmp_path: Path) -> None:
+    """The validators' fast paths (ISO parser for yyyyMMddHHmmss, int and flag lookups) give the same values
+    and the same refusals as the general code."""
+    vn = dt.timezone(dt.timedelta(hours=7))
+    assert parse_moment("20260302090000") == dt.datetime(2026, 3, 2, 9, 0, 0, tzinfo=vn)
+    assert parse_moment(20261231235959) == dt.datetime(2026, 12, 31, 23, 59, 59, tzinfo=vn)
+    assert parse_moment("２０２６０３０２０９００００") == dt.datetime(2026, 3, 2, 9, 0, 0, tzinfo=vn)  # int() digits
+    for bad in ("20260230090000", "20261345090000", "20260302250000", "18000101000000", "2026030209000x"):
+        with pytest.raises(ValueError):
+            parse_moment(bad)
+    source = _write(tmp_path / "fast.jsonl", [
+        _good("OK-1", KenhThucHien="2", TrangThaiHoSo="10", DaDongBoDVCQG="true"),
+        _good("BAD-1", KenhThucHien=4, DaDongBoDVCQG=[1], HoSoCoThanhPhanSoHoa={"x": 1}),
+        _good("BAD-2", TrangThaiHoSo=True, TaiKhoanDuocXacThucVoiVNeID=2, KenhThucHien=1.5),
+    ])
+    report = dossiers_import(path=source, batch_size=10)
+    assert (report.imported, report.rejected) == (1, 2)
+    ok = Dossier.objects.get(code="OK-1")
+    assert (ok.channel, ok.status, ok.national_synced_at is not None) == (2, 10, True)
+    rejected = {r["MaHoSo"]: " | ".join(r["ly_do"]) for r in map(
+        json.loads, importing.rejected_path(source).read_text("utf-8").splitlines())}
+    assert "KenhThucHien = 4 không hợp lệ" in rejected["BAD-1"]
+    assert "DaDongBoDVCQG «[1]» phải là 0 hoặc 1" in rejected["BAD-1"]
+    assert "HoSoCoThanhPhanSoHoa" in rejected["BAD-1"]
+    assert "TrangThaiHoSo = 1 không hợp lệ" not in rejected["BAD-2"]  # True is 1: a valid status, as before
+    assert "TaiKhoanDuocXacThucVoiVNeID «2» phải là 0 hoặc 1" in rejected["BAD-2"]
+    assert "KenhThucHien «1.5» phải là số nguyên" in rejected["BAD-2"]
+
+
+def test_garbage_collector_state_is_restored(province: None, tmp_path: Path) -> None:
+    import gc
+
+    source = _write(tmp_path / "gc.jsonl", [_good("GC-1"), _good("GC-2")])
+    assert gc.isenabled()
+    dossiers_import(path=source, batch_size=1)
+    assert gc.isenabled()
+    with pytest.raises(KeyboardInterrupt):
+        dossiers_import(path=source, batch_size=1, fresh=True,
+                        after_batch=lambda k: (_ for _ in ()).throw(KeyboardInterrupt))
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        dossiers_import(path=source, batch_size=1, fresh=True)
+        assert not gc.isenabled()  # left as the caller had it
+    finally:
+        gc.enable()
 
 
 def test_csv_quoted_newlines_and_bad_json_column(province: None, tmp_path: Path) -> None:
@@ -352,3 +408,80 @@ def test_generated_year_before_the_reorganization_imports_cleanly(province: None
     assert not any("MaDonViHanhChinh" in r for r in _records(source))  # today's units were not in force in 2024
     report = dossiers_import(path=source)
     assert (report.imported, report.rejected) == (30, 0)
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="parallel workers are a PostgreSQL path")
+@pytest.mark.django_db(transaction=True)
+def test_workers_split_file_crash_and_restart(tmp_path: Path) -> None:
+    """--workers 3: a worker killed right after a COMMIT (before its checkpoint) leaves the other parts done;
+    the rerun finishes every part, nothing is duplicated, and the totals and rejects cover the whole file."""
+    import multiprocessing
+    import os
+
+    units_load_an_giang()
+    procedures_load_demo()
+    seen: list[ImportFinished] = []
+    projectors.register(importing.STREAM, "tests.import.workers", seen.append)
+    try:
+        source = tmp_path / "workers.jsonl"
+        dossiers_generate(count=60, year=2026, seed=33, out=source)
+        records: list[Any] = _records(source)
+        records.insert(5, {"MaHoSo": "BAD-A", "MaTTHC": "nope"})
+        records.insert(50, "{not json")
+        records.append(records[10])  # the same code again, in another part: imported once
+        _write(source, records)
+        parts = importing.split_points(source, "jsonl", 3)
+        assert len(parts) == 3 and parts[0][0] == 0 and parts[-1][1] == source.stat().st_size
+        assert all(a[1] == b[0] for a, b in itertools.pairwise(parts))
+
+        def crash(k: int) -> None:
+            if k == 2 and multiprocessing.current_process().name == "import-part-1":
+                os._exit(3)  # a hard crash: committed, checkpoint not yet folded
+
+        with pytest.raises(ValidationFailed, match="phần 1"):
+            dossiers_import(path=source, batch_size=4, workers=3, after_batch=crash)
+        assert importing.parts_plan_path(source).exists()
+        partial = Dossier.objects.count()
+        assert 0 < partial < 60 and not seen
+
+        report = dossiers_import(path=source, batch_size=4, workers=1)  # the recorded plan wins
+        codes = list(Dossier.objects.values_list("code", flat=True))
+        assert len(codes) == len(set(codes)) == 60
+        assert report.imported == 60 - partial
+        assert not importing.parts_plan_path(source).exists()
+        assert not list(tmp_path.glob("*.part*"))
+        assert len(seen) == 1 and seen[0].count == 60
+        ids = list(Dossier.objects.values_list("id", flat=True))
+        assert (seen[0].dossier_id_min, seen[0].dossier_id_max) == (min(ids), max(ids))
+        rejected = [json.loads(x) for x in importing.rejected_path(source).read_text("utf-8").splitlines()]
+        assert [r["dong"] for r in rejected] == [6, 51]
+        assert DossierEvent.objects.values("dossier_id", "seq").distinct().count() == DossierEvent.objects.count()
+    finally:
+        entries = projectors._projectors[importing.STREAM]
+        entries[:] = [(n, p) for n, p in entries if n != "tests.import.workers"]
+
+
+def test_workers_refused_where_they_cannot_run(province: None, tmp_path: Path) -> None:
+    source = _write(tmp_path / "w.jsonl", [_good("W-1")])
+    with pytest.raises(ValidationFailed):
+        dossiers_import(path=source, workers=2)  # SQLite: one writer; PostgreSQL: inside the test's transaction
+    with pytest.raises(ValidationFailed):
+        dossiers_import(path=source, workers=0)
+    assert not Dossier.objects.exists()
+
+
+def test_split_points_keep_csv_records_whole(province: None, tmp_path: Path) -> None:
+    source = tmp_path / "split.csv"
+    dossiers_generate(count=30, year=2026, seed=5, out=source)
+    text = source.read_text("utf-8")
+    header, _, body = text.partition("\n")
+    rows = body.splitlines(keepends=True)
+    rows[3] = rows[3].replace("\"[", "\"[\n", 1) if "\"[" in rows[3] else rows[3]  # a quoted cell over two lines
+    source.write_text(header + "\n" + "".join(rows), "utf-8")
+    parts = importing.split_points(source, "csv", 4)
+    assert len(parts) >= 2
+    with source.open("rb") as handle:
+        whole = [(r.line, r.data) for r in importing.read_csv(handle, start=0, first_line=0)]
+        pieces = [(r.line, r.data) for s, e, first in parts
+                  for r in importing.read_csv(handle, start=s, first_line=first, end=e)]
+    assert pieces == whole and len(whole) == 30

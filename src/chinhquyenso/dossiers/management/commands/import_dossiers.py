@@ -1,4 +1,4 @@
-"""``chinhquyenso import-dossiers FILE [--format jsonl|csv] [--batch N] [--agency-map CSV] [--fresh]``."""
+"""``chinhquyenso import-dossiers FILE [--format jsonl|csv] [--batch N] [--agency-map CSV] [--fresh] [--workers N]``."""
 
 from __future__ import annotations
 
@@ -29,6 +29,9 @@ class Command(BaseCommand):
         parser.add_argument("--fresh", action="store_true",
                             help="Bỏ điểm khôi phục, đọc lại từ đầu (hồ sơ đã có vẫn được bỏ qua) / "
                                  "ignore the checkpoint")
+        parser.add_argument("--workers", type=int, default=1,
+                            help="Số tiến trình nhập song song, mỗi tiến trình một phần tệp (chỉ PostgreSQL; mặc "
+                                 "định 1) / parallel worker processes on a split file (PostgreSQL only)")
         parser.add_argument("--no-progress", action="store_true", help="Không hiện thanh tiến độ / no progress bar")
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -37,6 +40,7 @@ class Command(BaseCommand):
             report = dossiers_import(
                 path=options["file"], fmt=options["format"], batch_size=options["batch"], agency_map=mapping,
                 fresh=options["fresh"], progress=not options["no_progress"] and sys.stderr.isatty(),
+                workers=options["workers"],
             )
         except DomainError as exc:
             raise CommandError(str(exc)) from None
