@@ -204,6 +204,21 @@ TIME_ZONE = "Asia/Ho_Chi_Minh"
 USE_I18N = True
 USE_TZ = True
 
+# --- E-mail to citizens (sent by the worker from the outbox) ------------------------------------
+# SMTP when CHINHQUYENSO_EMAIL_HOST is set; otherwise (the embedded demo) every message is written as a
+# file under DATA_DIR/mail, so `make run` never fails on a mail server that is not there.
+EMAIL_HOST = os.environ.get("CHINHQUYENSO_EMAIL_HOST", "")
+DEFAULT_FROM_EMAIL = os.environ.get("CHINHQUYENSO_EMAIL_FROM", "Chinh quyen so <no-reply@localhost>")
+if EMAIL_HOST:
+    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    EMAIL_PORT = int(os.environ.get("CHINHQUYENSO_EMAIL_PORT", "587"))
+    EMAIL_HOST_USER = os.environ.get("CHINHQUYENSO_EMAIL_USER", "")
+    EMAIL_HOST_PASSWORD = os.environ.get("CHINHQUYENSO_EMAIL_PASSWORD", "")
+    EMAIL_USE_TLS = os.environ.get("CHINHQUYENSO_EMAIL_TLS", "1") == "1"
+else:
+    EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
+    EMAIL_FILE_PATH = DATA_DIR / "mail"
+
 # --- Static and uploaded files -----------------------------------------------------------------
 STATIC_URL = "/static/"
 STATIC_ROOT = DATA_DIR / "static"
