@@ -460,13 +460,26 @@ def inbox_working_calendar(items: Sequence[Dossier], now: datetime) -> calendar.
 
 
 class WorkingRuleCalendar:
-    """:class:`rules.RuleCalendar` on the Vietnamese working calendar (what the services use)."""
+    """:class:`rules.RuleCalendar` on the Vietnamese working calendar (what the services use).
+
+    Without ``fixed`` every call looks up the calendar in force (dated overrides included); a batch
+    that judges many dossiers passes one calendar it read once (``calendar.get_calendar(years=…)``)."""
+
+    def __init__(self, fixed: calendar.WorkingCalendar | None = None) -> None:
+        self.fixed = fixed
 
     def hours_between(self, start: datetime, end: datetime) -> float:
-        return calendar.working_hours_between(start, end) if end > start else 0.0
+        if end <= start:
+            return 0.0
+        return (self.fixed or calendar).working_hours_between(start, end)
 
     def add_hours(self, start: datetime, hours: float) -> datetime:
-        return calendar.add_working_hours(start, hours) if hours > 0 else start
+        if hours <= 0:
+            return start
+        return (self.fixed or calendar).add_working_hours(start, hours)
+
+    def deadline(self, start: datetime, amount: float, unit: str) -> datetime:
+        return (self.fixed or calendar).deadline(start, amount, unit)
 
 
 WORKING_CALENDAR = WorkingRuleCalendar()

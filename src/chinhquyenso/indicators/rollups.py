@@ -71,6 +71,7 @@ from chinhquyenso.dossiers.models import (
     OnlinePayment,
     Status,
 )
+from chinhquyenso.dossiers.selectors import WorkingRuleCalendar
 from chinhquyenso.indicators.models import DossierRollupState, Grain, IndicatorRollup
 from chinhquyenso.procedures.models import ServiceLevel
 from chinhquyenso.workdays import calendar as workdays
@@ -187,7 +188,9 @@ def dossier_facts(ids: Sequence[int], *, flags: bool = True) -> dict[int, list[F
                 "dossier_id", "requested_at", "received_at"):
             spans[dossier_id].append(rules.SupplementSpan(requested, returned))
     unsatisfied = _flagged("unsatisfied", ids) if flags else set()
-    cal = _FixedCalendar(workdays.get_calendar())  # one look-up of the dated overrides per batch
+    years = {local_day(r["received_at"]).year for r in rows if r["received_at"] is not None}
+    # one look-up of the working calendar (dated overrides included) for the whole batch
+    cal = WorkingRuleCalendar(workdays.get_calendar(years=sorted({y + d for y in years for d in (-1, 0, 1)})))
     procedures: dict[int, _ProcedureInfo] = {}
     out: dict[int, list[Fact]] = {}
     for r in rows:
@@ -198,22 +201,8 @@ def dossier_facts(ids: Sequence[int], *, flags: bool = True) -> dict[int, list[F
     return out
 
 
-class _FixedCalendar:
-    """:class:`dossiers.rules.RuleCalendar` on one working calendar, read once for a whole batch
-    (what ``dossiers.selectors.WORKING_CALENDAR`` does per call, without re-reading the overrides)."""
-
-    def __init__(self, calendar: workdays.WorkingCalendar) -> None:
-        self.calendar = calendar
-
-    def hours_between(self, start: datetime, end: datetime) -> float:
-        return self.calendar.working_hours_between(start, end) if end > start else 0.0
-
-    def add_hours(self, start: datetime, hours: float) -> datetime:
-        return self.calendar.add_working_hours(start, hours) if hours > 0 else start
-
-
 def _facts_of(r: dict[str, Any], proc: _ProcedureInfo, supplements: tuple[rules.SupplementSpan, ...],
-              unsatisfied: bool, cal: _FixedCalendar) -> list[Fact]:
+              unsatisfied: bool, cal: WorkingRuleCalendar) -> list[Fact]:
     received_at: datetime | None = r["received_at"]
     result_file, fee_total = bool(r["result_file"]), int(r["fee_total"] or 0)
     if received_at is None:
@@ -276,7 +265,7 @@ def _facts_of(r: dict[str, Any], proc: _ProcedureInfo, supplements: tuple[rules.
 
 
 def _on_time(r: dict[str, Any], proc: _ProcedureInfo, supplements: tuple[rules.SupplementSpan, ...],
-             cal: _FixedCalendar) -> rules.OnTimeResult:
+             cal: WorkingRuleCalendar) -> rules.OnTimeResult:
     """766 indicator 2.1 for one dossier, as :func:`dossiers.selectors.dossier_on_time` judges it,
     with the period end pushed to the far future: finished dossiers get their final verdict, open
     ones their effective due moment."""
@@ -288,7 +277,7 @@ def _on_time(r: dict[str, Any], proc: _ProcedureInfo, supplements: tuple[rules.S
     }
     due = r["original_due_at"]
     if due is None and proc.time_limit_amount > 0:
-        due = cal.calendar.deadline(r["received_at"], proc.time_limit_amount, proc.time_limit_unit)
+        due = cal.deadline(r["received_at"], proc.time_limit_amount, proc.time_limit_unit)
     return rules.classify_on_time(
         received_at=r["received_at"], due_at=due,
         events_or_facts=rules.OnTimeFacts(terminal=terminal, supplements=supplements),
