@@ -42,6 +42,7 @@ class CatalogSets:
 
     public: set[int] = field(default_factory=set)
     online: set[int] = field(default_factory=set)  # DVCTT một phần or toàn trình (3.1, 3.2)
+    full_online: set[int] = field(default_factory=set)  # DVCTT toàn trình (the seeds' KPI)
     with_fee: set[int] = field(default_factory=set)  # a fee in force today (3.5)
     # đối tượng: công dân / người VN định cư ở nước ngoài / người nước ngoài (4.5b)
     for_citizens: set[int] = field(default_factory=set)
@@ -79,14 +80,16 @@ def catalog_sets(targets: Sequence[Target], *, today: date) -> dict[str, Catalog
         whole.public.add(pk)
         if level in (ServiceLevel.FULL_ONLINE, ServiceLevel.PARTIAL_ONLINE):
             whole.online.add(pk)
+        if level == ServiceLevel.FULL_ONLINE:
+            whole.full_online.add(pk)
         if pk in fee_ids:
             whole.with_fee.add(pk)
         if CITIZEN_APPLICANTS.intersection(applicants or []):
             whole.for_citizens.add(pk)
     by_target = _procedures_by_target(targets)
     return {
-        key: CatalogSets(public=whole.public & ids, online=whole.online & ids, with_fee=whole.with_fee & ids,
-                         for_citizens=whole.for_citizens & ids)
+        key: CatalogSets(public=whole.public & ids, online=whole.online & ids, full_online=whole.full_online & ids,
+                         with_fee=whole.with_fee & ids, for_citizens=whole.for_citizens & ids)
         for key, ids in by_target.items()
     }
 

@@ -22,6 +22,7 @@ from decimal import Decimal
 
 from django.db.models import Q, Sum
 
+from chinhquyenso.core.errors import NotFound, ValidationFailed
 from chinhquyenso.indicators import computations, scoring
 from chinhquyenso.indicators.computations import Counts, Target, Window
 from chinhquyenso.indicators.computations_catalog import CatalogSets, catalog_sets
@@ -29,7 +30,7 @@ from chinhquyenso.indicators.models import Grain, IndicatorDefinition, Indicator
 from chinhquyenso.indicators.rollups import AGENCY_METRICS, OPEN_METRIC, PROCEDURE_METRICS
 from chinhquyenso.indicators.selectors import bands_on, definitions_on, groups_on, today
 from chinhquyenso.units.models import Agency, AgencyKind, Unit, UnitLevel
-from chinhquyenso.units.selectors import unit_rollup_ids
+from chinhquyenso.units.selectors import agency_get, province_current, unit_rollup_ids, valid_on_q
 
 ZERO = Decimal(0)
 WORKING_MINUTES_PER_DAY = Decimal(480)  # 8 office hours
@@ -298,7 +299,7 @@ class Scorecard:
         return self.max_total - self.total
 
 
-def _kpis(sums: Sums, catalog: CatalogSets, full_online_procedures: int) -> tuple[Kpi, ...]:
+def _kpis(sums: Sums, catalog: CatalogSets) -> tuple[Kpi, ...]:
     received = Decimal(sums.get("received")[1])
 
     def share(code: str, label: str, metric: str) -> Kpi:
@@ -310,7 +311,7 @@ def _kpis(sums: Sums, catalog: CatalogSets, full_online_procedures: int) -> tupl
     return (
         Kpi("received", "Hồ sơ tiếp nhận", received, Decimal(1), unit="hồ sơ"),
         share("online_share", "Tỷ lệ hồ sơ nộp trực tuyến", "online"),
-        Kpi("full_online_procedures", "Tỷ lệ TTHC cung cấp DVCTT toàn trình", Decimal(full_online_procedures),
+        Kpi("full_online_procedures", "Tỷ lệ TTHC cung cấp DVCTT toàn trình", Decimal(len(catalog.full_online)),
             Decimal(len(catalog.public))),
         share("full_online_dossiers", "Tỷ lệ hồ sơ trực tuyến toàn trình", "full_online"),
         share("online_payment", "Tỷ lệ hồ sơ thanh toán trực tuyến (trên hồ sơ có phí)", "payment"),
@@ -356,7 +357,6 @@ def scorecards(window: Window, infos: Sequence[TargetInfo]) -> list[Scorecard]:
     sums = metric_sums(window, targets)
     catalog = catalog_sets(targets, today=window.today)
     fallbacks = _prior_year_fallbacks(window, targets, sums)
-    full_online = _full_online_counts(targets, catalog)
     computed: dict[str, dict[str, Counts]] = {}
     for definition in definitions:
         fn = computations.get(definition.code)
@@ -391,17 +391,10 @@ def scorecards(window: Window, infos: Sequence[TargetInfo]) -> list[Scorecard]:
             key=key, label=info.label, level=info.level, window=window, groups=groups, total=total_points,
             max_total=sum((g.max_points for g in groups), ZERO),
             classification=scoring.classify_with(total_points, bands),
-            kpis=_kpis(sums[key], catalog[key], full_online[key]),
+            kpis=_kpis(sums[key], catalog[key]),
             counts={m: (c[0], c[1]) for m, c in sums[key].metrics.items()},
         ))
     return cards
-
-
-def _full_online_counts(targets: Sequence[Target], catalog: dict[str, CatalogSets]) -> dict[str, int]:
-    from chinhquyenso.procedures.models import Procedure, ServiceLevel
-
-    full = set(Procedure.objects.filter(service_level=ServiceLevel.FULL_ONLINE).values_list("pk", flat=True))
-    return {t.key: len(catalog[t.key].public & full) for t in targets}
 
 
 # --- targets -------------------------------------------------------------------------------------------
@@ -409,8 +402,6 @@ def _full_online_counts(targets: Sequence[Target], catalog: dict[str, CatalogSet
 
 def window_for(start: date, end: date, *, on: date | None = None) -> Window:
     if end < start:
-        from chinhquyenso.core.errors import ValidationFailed
-
         raise ValidationFailed("Ngày cuối kỳ phải sau ngày đầu kỳ.", code="period_invalid")
     return Window(start=start, end=end, today=on or today())
 
@@ -429,11 +420,9 @@ def unit_target(unit: Unit) -> TargetInfo:
 
 
 def _is_current_province(unit: Unit) -> bool:
-    from chinhquyenso.units.selectors import province_current
-
     try:
         return province_current().pk == unit.pk
-    except Exception:
+    except NotFound:  # no province loaded: treat it as an ordinary unit
         return False
 
 
@@ -449,8 +438,6 @@ def agency_target(agency: Agency) -> TargetInfo:
 
 def agency_targets(*, on: date | None = None, level: str | None = None) -> list[TargetInfo]:
     """Every agency in force (optionally of one level: "tinh" or "xa"), for rankings."""
-    from chinhquyenso.units.selectors import valid_on_q
-
     day = on or today()
     agencies = Agency.objects.filter(valid_on_q(day)).select_related("unit").exclude(kind=AgencyKind.OTHER).order_by(
         "unit__level", "name")
@@ -520,9 +507,6 @@ def scorecard_as_dict(card: Scorecard) -> dict[str, object]:
 def resolve_target(*, unit_code: str | None = None, agency_code: str | None = None,
                    on: date | None = None) -> TargetInfo:
     """``--unit`` (a unit code; the unit in force on ``on`` first), ``--agency``, or the province."""
-    from chinhquyenso.core.errors import NotFound
-    from chinhquyenso.units.selectors import agency_get, province_current, valid_on_q
-
     day = on or today()
     if agency_code:
         return agency_target(agency_get(code=agency_code))
