@@ -216,9 +216,9 @@ def scorecard(request: HttpRequest) -> HttpResponse:
     return render(request, "indicators/scorecard.html", context)
 
 
-@officer_required
-def scorecard_export(request: HttpRequest, fmt: str) -> HttpResponse:
-    """The scorecard as XLSX or CSV (same scope rules as the page)."""
+def _target_card(request: HttpRequest) -> tuple[TargetInfo, Window, Scorecard] | HttpResponse:
+    """The requested target's scorecard for the requested period, or the error page to answer with
+    (a target out of the user's scope, an invalid period)."""
     form, window = _window_or_error(request)
     try:
         info = _requested_target(request)
@@ -226,7 +226,16 @@ def scorecard_export(request: HttpRequest, fmt: str) -> HttpResponse:
         return _domain_response(request, exc)
     if window is None:
         return render(request, "indicators/error.html", {"message": form.errors.as_text()}, status=400)
-    card = scorecards(window, [info])[0]
+    return info, window, scorecards(window, [info])[0]
+
+
+@officer_required
+def scorecard_export(request: HttpRequest, fmt: str) -> HttpResponse:
+    """The scorecard as XLSX or CSV (same scope rules as the page)."""
+    found = _target_card(request)
+    if isinstance(found, HttpResponse):
+        return found
+    info, window, card = found
     name = f"bang-diem-766-{info.target.key.replace(':', '-')}-{window.start:%Y%m%d}-{window.end:%Y%m%d}"
     return _download(exports.scorecard_rows(card), fmt, name, sheet="Bảng điểm 766")
 
@@ -247,14 +256,10 @@ def _download(rows: list[exports.Row], fmt: str, name: str, *, sheet: str) -> Ht
 @officer_required
 def drill(request: HttpRequest, code: str) -> HttpResponse:
     """Chi tiết một chỉ số: the dossiers (or procedures) in the denominator but not the numerator."""
-    form, window = _window_or_error(request)
-    try:
-        info = _requested_target(request)
-    except DomainError as exc:
-        return _domain_response(request, exc)
-    if window is None:
-        return render(request, "indicators/error.html", {"message": form.errors.as_text()}, status=400)
-    card = scorecards(window, [info])[0]
+    found = _target_card(request)
+    if isinstance(found, HttpResponse):
+        return found
+    info, window, card = found
     try:
         line = card.line(code.upper())
     except KeyError as exc:
