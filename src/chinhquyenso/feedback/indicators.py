@@ -11,24 +11,24 @@ dossier with a PAKN like a dislike.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, TypeVar
 
 from django.db.models import Q
 
-from chinhquyenso.feedback import rules
+from chinhquyenso.feedback import rules, selectors
 from chinhquyenso.feedback.models import Petition, Topic
 from chinhquyenso.indicators.computations import Counts, Target, Window, register
 from chinhquyenso.indicators.rollups import register_flag_source
-from chinhquyenso.workdays.calendar import TIMEZONE, get_calendar
+from chinhquyenso.workdays.calendar import get_calendar
 
 T = TypeVar("T")
 
 
 def _bounds(window: Window) -> tuple[datetime, datetime]:
-    lo = datetime.combine(window.start, time(), tzinfo=TIMEZONE)
-    return lo, datetime.combine(window.end + timedelta(days=1), time(), tzinfo=TIMEZONE)
+    """The window as local-midnight bounds, exactly as the per-unit selectors count it."""
+    return selectors.period_bounds(window.start, window.end)
 
 
 def _narrow(targets: Sequence[Target]) -> Q:

@@ -294,7 +294,8 @@ def petition_track(code: str) -> Tracking:
 # --- 766 indicators 5.1–5.3 ----------------------------------------------------------------------
 
 
-def _period_bounds(start: date, end: date) -> tuple[datetime, datetime]:
+def period_bounds(start: date, end: date) -> tuple[datetime, datetime]:
+    """``[start, end]`` (days, both included) as local-midnight bounds ``[lo, hi)``."""
     if end < start:
         raise ValidationFailed("Ngày cuối kỳ phải sau ngày đầu kỳ.", code="period_invalid")
     return _day_start(start), _day_start(end + timedelta(days=1))
@@ -320,7 +321,7 @@ def indicator_petition_classification(
 ) -> tuple[int, int, int]:
     """766 5.1: ``(about regulations/TTHC, about officers' conduct, total)`` of petitions received
     (or transferred in) during ``[start, end]``, by the officer's classification when made."""
-    lo, hi = _period_bounds(start, end)
+    lo, hi = period_bounds(start, end)
     qs = _in_units(Petition.objects.filter(clock_started_at__gte=lo, clock_started_at__lt=hi), agency_ids, unit_ids)
     regulation = staff = total = 0
     for classification, topic in qs.values_list("classification", "topic").iterator():
@@ -341,7 +342,7 @@ def indicator_petition_on_time(
 ) -> tuple[int, int]:
     """766 5.2 ``(numerator, denominator)``: petitions whose clock started (received, or transferred
     in) during ``[start, end]``, and how many of them are on time as of the end of the period."""
-    lo, hi = _period_bounds(start, end)
+    lo, hi = period_bounds(start, end)
     qs = _in_units(
         Petition.objects.filter(clock_started_at__gte=lo, clock_started_at__lt=hi).select_related("rule_set"),
         agency_ids, unit_ids,
@@ -379,7 +380,7 @@ def indicator_petition_satisfaction_breakdown(
     unit_ids: Iterable[int] | None = None,
     today: date | None = None,
 ) -> rules.SatisfactionBreakdown:
-    lo, hi = _period_bounds(start, end)
+    lo, hi = period_bounds(start, end)
     qs = _in_units(
         Petition.objects.filter(received_at__gte=lo, received_at__lt=hi, follow_up_of__isnull=True)
         .select_related("rule_set"),
