@@ -17,6 +17,15 @@ from chinhquyenso.core.text import fold, mask_id_number
 from chinhquyenso.procedures.models import CopyType, FeeStage
 
 
+def _where_set(field: str, name: str) -> models.Index:
+    """An index on a nullable foreign key that holds only the rows where it is set.
+
+    The column is empty for most rows (imported history, unassigned work), and every lookup through it, the
+    deletion checks of the referenced row included, asks for one value, which implies ``IS NOT NULL``: so
+    the rows where it is empty need no index entry (and cost nothing to insert). See decision 0005."""
+    return models.Index(fields=[field], condition=Q(**{f"{field}__isnull": False}), name=name)
+
+
 class Status(models.IntegerChoices):
     """TrangThaiHoSo of the national portal."""
 
@@ -70,19 +79,25 @@ _SEARCHED_FIELDS = frozenset({"code", "applicant_name", "procedure", "summary"})
 class Dossier(models.Model):
     """A dossier (hồ sơ). ``version`` is bumped by every service: optimistic concurrency."""
 
-    code = models.CharField("mã hồ sơ", max_length=60, unique=True)
+    # Unique through Meta.constraints, not unique=True: on PostgreSQL that would add a second, unused
+    # varchar_pattern_ops index for LIKE (decision 0005).
+    code = models.CharField("mã hồ sơ", max_length=60)
     procedure = models.ForeignKey("procedures.Procedure", on_delete=models.PROTECT, related_name="dossiers")
     process_version = models.ForeignKey(
-        "procedures.ProcessVersion", null=True, blank=True, on_delete=models.PROTECT, related_name="dossiers"
+        "procedures.ProcessVersion", null=True, blank=True, on_delete=models.PROTECT, related_name="dossiers",
+        db_index=False,
     )
     current_step = models.ForeignKey(
-        "procedures.ProcessStep", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        "procedures.ProcessStep", null=True, blank=True, on_delete=models.PROTECT, related_name="+", db_index=False
     )
+    # agency, receiving_agency, assignee: no single-column index, they lead the composite indexes in Meta.
     agency = models.ForeignKey(
-        "units.Agency", on_delete=models.PROTECT, related_name="dossiers", help_text="Đơn vị xử lý (DonViXuLy)"
+        "units.Agency", on_delete=models.PROTECT, related_name="dossiers", help_text="Đơn vị xử lý (DonViXuLy)",
+        db_index=False,
     )
     receiving_agency = models.ForeignKey(
-        "units.Agency", on_delete=models.PROTECT, related_name="received_dossiers", help_text="Nơi tiếp nhận"
+        "units.Agency", on_delete=models.PROTECT, related_name="received_dossiers", help_text="Nơi tiếp nhận",
+        db_index=False,
     )
     unit = models.ForeignKey(
         "units.Unit", on_delete=models.PROTECT, related_name="dossiers",
@@ -106,7 +121,7 @@ class Dossier(models.Model):
     summary = models.TextField("trích yếu hồ sơ", blank=True)
     citizen = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="own_dossiers",
-        help_text="Online owner account",
+        help_text="Online owner account", db_index=False,
     )
 
     submitted_at = models.DateTimeField("ngày nộp hồ sơ", null=True, blank=True)
@@ -129,7 +144,8 @@ class Dossier(models.Model):
     step_started_at = models.DateTimeField(null=True, blank=True)
     step_due_at = models.DateTimeField(null=True, blank=True, help_text="Due moment of the current step")
     assignee = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="assigned_dossiers"
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="assigned_dossiers",
+        db_index=False,
     )
 
     vneid_verified = models.BooleanField("tài khoản xác thực VNeID", default=False)
@@ -160,7 +176,8 @@ class Dossier(models.Model):
                          name="dossier_open_due_id"),
             models.Index(fields=["received_at"], name="dossier_received_at"),
             models.Index(fields=["receiving_agency", "status"], name="dossier_receiving_status"),
-            models.Index(fields=["assignee", "status"], name="dossier_assignee_status"),
+            models.Index(fields=["assignee", "status"], condition=Q(assignee__isnull=False),
+                         name="dossier_assignee_status"),
             # The inbox reads one agency at a time in (due_at, id) order (selectors._keyset_page), as handling
             # and as receiving agency; open work and everything (bench.inbox, 1M rows: 190 ms -> 1 ms a page).
             models.Index(fields=["agency", "due_at", "id"], name="dossier_agency_due_id"),
@@ -169,8 +186,12 @@ class Dossier(models.Model):
                          name="dossier_agency_open_due_id"),
             models.Index(fields=["receiving_agency", "due_at", "id"], condition=models.Q(status__in=[2, 4, 5, 6, 9]),
                          name="dossier_receiving_open_due_id"),
+            _where_set("citizen", "dossier_citizen_set"),
+            _where_set("current_step", "dossier_current_step_set"),
+            _where_set("process_version", "dossier_process_version_set"),
         ]
         constraints = [
+            models.UniqueConstraint(fields=["code"], name="dossier_code_unique"),
             models.CheckConstraint(condition=Q(status__gte=1, status__lte=10), name="dossier_status_valid"),
         ]
         verbose_name = "hồ sơ"
@@ -215,14 +236,16 @@ class DossierComponent(models.Model):
     name = models.CharField(max_length=500)
     copy_type = models.CharField(max_length=10, choices=CopyType.choices, default=CopyType.ORIGINAL)
     count = models.PositiveSmallIntegerField(default=1)
-    file = models.ForeignKey("files.StoredFile", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    file = models.ForeignKey(
+        "files.StoredFile", null=True, blank=True, on_delete=models.PROTECT, related_name="+", db_index=False
+    )
     file_url = models.CharField(
         "đường dẫn tệp (hệ thống cũ)", max_length=500, blank=True,
         help_text="Link to the file in the system a historical dossier was imported from (DuongDanTepTin)",
     )
     digitized = models.BooleanField("được số hóa", default=False, help_text="DuocSoHoa: scanned from paper")
     digitized_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
     )
     digitized_at = models.DateTimeField(null=True, blank=True)
     reused = models.BooleanField("được tái sử dụng", default=False, help_text="DuocTaiSuDung")
@@ -232,11 +255,16 @@ class DossierComponent(models.Model):
     added_at = models.DateTimeField(auto_now_add=True)
     supplement = models.ForeignKey(
         "DossierSupplement", null=True, blank=True, on_delete=models.SET_NULL, related_name="components",
-        help_text="Set when the component came with a supplement",
+        help_text="Set when the component came with a supplement", db_index=False,
     )
 
     class Meta:
         ordering = ["dossier", "id"]
+        indexes = [
+            _where_set("file", "component_file_set"),
+            _where_set("digitized_by", "component_digitized_by_set"),
+            _where_set("supplement", "component_supplement_set"),
+        ]
         verbose_name = "thành phần hồ sơ đã nộp"
         verbose_name_plural = "thành phần hồ sơ đã nộp"
 
@@ -253,7 +281,9 @@ class DossierResult(models.Model):
     )
     name = models.CharField(max_length=300)
     code = models.CharField("mã giấy tờ kết quả", max_length=100, blank=True)
-    file = models.ForeignKey("files.StoredFile", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    file = models.ForeignKey(
+        "files.StoredFile", null=True, blank=True, on_delete=models.PROTECT, related_name="+", db_index=False
+    )
     file_url = models.CharField(
         "đường dẫn tệp kết quả (hệ thống cũ)", max_length=500, blank=True,
         help_text="DuongDanTepTinKetQua of a historical dossier imported from another system",
@@ -263,6 +293,7 @@ class DossierResult(models.Model):
 
     class Meta:
         ordering = ["dossier", "id"]
+        indexes = [_where_set("file", "result_file_set")]
         verbose_name = "kết quả giải quyết"
         verbose_name_plural = "kết quả giải quyết"
 
@@ -302,13 +333,13 @@ class DossierSupplement(models.Model):
     dossier = models.ForeignKey(Dossier, on_delete=models.CASCADE, related_name="supplements")
     requested_at = models.DateTimeField("ngày yêu cầu bổ sung")
     requested_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
     )
     reason = models.TextField()
     items = models.JSONField(default=list, help_text="Documents the citizen must add or complete")
     received_at = models.DateTimeField("ngày tiếp nhận bổ sung", null=True, blank=True)
     received_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
     )
     due_before = models.DateTimeField("ngày hẹn trả trước", null=True, blank=True)
     due_after = models.DateTimeField("ngày hẹn trả mới", null=True, blank=True)
@@ -316,6 +347,10 @@ class DossierSupplement(models.Model):
 
     class Meta:
         ordering = ["dossier", "requested_at", "id"]
+        indexes = [
+            _where_set("requested_by", "supplement_requested_by_set"),
+            _where_set("received_by", "supplement_received_by_set"),
+        ]
         verbose_name = "yêu cầu bổ sung"
         verbose_name_plural = "yêu cầu bổ sung"
 
@@ -357,17 +392,18 @@ class DossierConsultation(models.Model):
 class DossierEvent(models.Model):
     """What happened to a dossier, when, by whom. Append-only; ``payload`` never holds an ID number."""
 
-    dossier = models.ForeignKey(Dossier, on_delete=models.PROTECT, related_name="events")
+    # No single-column index: the unique (dossier, seq) serves every lookup by dossier.
+    dossier = models.ForeignKey(Dossier, on_delete=models.PROTECT, related_name="events", db_index=False)
     seq = models.PositiveIntegerField()
     kind = models.CharField(max_length=40)
     from_status = models.PositiveSmallIntegerField(choices=Status.choices, null=True, blank=True)
     to_status = models.PositiveSmallIntegerField(choices=Status.choices, null=True, blank=True)
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
     )
     actor_label = models.CharField(max_length=200, blank=True)
     step = models.ForeignKey(
-        "procedures.ProcessStep", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        "procedures.ProcessStep", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
     )
     occurred_at = models.DateTimeField()
     payload = models.JSONField(default=dict, blank=True)
@@ -377,7 +413,8 @@ class DossierEvent(models.Model):
         constraints = [models.UniqueConstraint(fields=["dossier", "seq"], name="dossier_event_seq_unique")]
         indexes = [
             models.Index(fields=["occurred_at"], name="dossier_event_occurred"),
-            models.Index(fields=["kind", "occurred_at"], name="dossier_event_kind_occurred"),
+            _where_set("actor", "dossier_event_actor_set"),
+            _where_set("step", "dossier_event_step_set"),
         ]
         verbose_name = "sự kiện hồ sơ"
         verbose_name_plural = "sự kiện hồ sơ"
