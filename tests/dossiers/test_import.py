@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 from django.core.management import call_command
-from django.db import connection
+from django.db import connection, transaction
 
 from chinhquyenso.core import projectors
 from chinhquyenso.core.errors import ValidationFailed
@@ -485,3 +485,63 @@ def test_split_points_keep_csv_records_whole(province: None, tmp_path: Path) -> 
         pieces = [(r.line, r.data) for s, e, first in parts
                   for r in importing.read_csv(handle, start=s, first_line=first, end=e)]
     assert pieces == whole and len(whole) == 30
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="concurrent writers are a PostgreSQL path")
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_import_of_the_same_code_retries_without_a_lock(tmp_path: Path, caplog: Any) -> None:
+    """Two imports write at once (no lock between them). One holds an uncommitted batch with code X; the other
+    inserts X too, so PostgreSQL makes it wait, and fails it when the first commits. That batch is rolled
+    back and written again without X: every code once, nothing lost, nothing half-written."""
+    import threading
+    import time
+
+    from django.db import connections
+    from django.utils import timezone
+
+    units_load_an_giang()
+    procedures_load_demo()
+    first = [_good("RACE-X1"), _good("RACE-X2")]
+    second = _write(tmp_path / "second.jsonl", [_good("RACE-X2", ChuHoSo="Trần Thị Bình"), _good("RACE-Y1")])
+    written, failures = threading.Event(), []
+
+    def hold_then_commit() -> None:
+        try:
+            lookups = importing.Lookups(None)
+            batch = [importing.prepare(r, lookups) for r in first]
+            assert all(isinstance(p, importing.Prepared) for p in batch)
+            now = timezone.now()
+            with transaction.atomic():
+                importing.write_batch(batch, importing._Writer(), now=now, tail=importing._dossier_tail(now),
+                                      source="first")
+                written.set()
+                deadline = time.monotonic() + 60
+                with connection.cursor() as cur:
+                    while time.monotonic() < deadline:  # until the other import waits for our X2
+                        cur.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                                    "AND wait_event_type = 'Lock' AND pid <> pg_backend_pid()")
+                        if cur.fetchone()[0]:
+                            break
+                        time.sleep(0.02)
+                    else:
+                        raise AssertionError("the second import never waited for the first")
+        except BaseException as exc:  # reported to the test thread
+            failures.append(exc)
+            written.set()
+        finally:
+            connections.close_all()
+
+    holder = threading.Thread(target=hold_then_commit)
+    holder.start()
+    assert written.wait(60)
+    with caplog.at_level("INFO", logger="chinhquyenso.dossiers.importing"):
+        report = dossiers_import(path=second)
+    holder.join(60)
+    assert not failures
+    assert (report.imported, report.skipped_existing, report.rejected) == (1, 1, 0)
+    assert sorted(Dossier.objects.values_list("code", flat=True)) == ["RACE-X1", "RACE-X2", "RACE-Y1"]
+    assert Dossier.objects.get(code="RACE-X2").applicant_name == "Nguyễn Văn An"  # the first import's, untouched
+    assert "collided with a concurrent import (23505)" in caplog.text
+    y1 = Dossier.objects.get(code="RACE-Y1")
+    assert y1.components.count() == 1 and y1.events.count() >= 2  # the retried batch is whole
+    assert DossierComponent.objects.count() == 3 and DossierResult.objects.count() == 3

@@ -21,8 +21,9 @@ How it stays fast and safe on millions of records:
   rewritten after every committed batch. After a crash the import resumes at the checkpoint; a
   batch that committed just before the crash is found again and skipped, so nothing is duplicated.
 * **Parallel** (``workers`` > 1, PostgreSQL): the file is split at record boundaries into byte ranges, one
-  forked process per range with its own connection, checkpoint and rejects file; batches still take turns
-  on the advisory lock, so reading and validating overlap the other workers' writes.
+  forked process per range with its own connection, checkpoint and rejects file. The workers' batches
+  write at the same time: no lock is taken; a batch that loses a race for a code (another import committed
+  it meanwhile) rolls back and is written again without it (:func:`_commit`).
 * At the end one :class:`ImportFinished` is dispatched on the projector stream
   ``"dossiers_imported"``; the indicators app subscribes to it to rebuild its roll-ups for the
   imported range (dossiers never imports indicators).
@@ -37,6 +38,7 @@ import hashlib
 import io
 import itertools
 import json
+import logging
 import operator
 import os
 import sys
@@ -79,7 +81,13 @@ FEE_STAGES = {1: "at_receipt", 2: "at_supplement", 4: "at_result"}
 CLOSED = frozenset({3, 7, 8, 9, 10})
 OPEN = frozenset({1, 2, 4, 5, 6})
 _YEAR_MIN, _YEAR_MAX = 1990, 2100
-_PG_LOCK_KEY = 766_0008  # pg_advisory_xact_lock: concurrent imports take turns batch by batch
+# A batch that collided with a concurrent import (the same code committed by the other one meanwhile, or a
+# deadlock between two batches waiting on each other's codes) is written again; each retry skips the codes
+# that are in the database by then, so a retry can only lose to a code committed after its own check.
+_RACE_RETRIES = 10
+_CODE_UNIQUE = "dossier_code_unique"
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -893,9 +901,6 @@ def _json(value: Any) -> str:
 def write_batch(batch: list[Prepared], writer: _Writer, *, now: datetime, tail: tuple[tuple[str, ...], tuple[Any, ...]],
                 source: str) -> tuple[list[Prepared], list[int], int]:
     """Insert a batch in the caller's transaction. Returns (records written, their new ids, events)."""
-    if writer.vendor == "postgresql":
-        with connection.cursor() as cur:
-            cur.execute("SELECT pg_advisory_xact_lock(%s)", [_PG_LOCK_KEY])
     seen: set[str] = set()
     fresh: list[Prepared] = []
     present = writer.existing([p.code for p in batch])
@@ -929,6 +934,12 @@ def write_batch(batch: list[Prepared], writer: _Writer, *, now: datetime, tail: 
     writer.write(DossierResult, _RESULT_COLS, res_rows)
     writer.write(DossierSupplement, _SUPPLEMENT_COLS, sup_rows)
     writer.write(DossierEvent, _EVENT_COLS, ev_rows)
+    if writer.vendor == "postgresql":
+        # Run the deferred foreign-key checks now, before audit_record takes the audit chain's head row:
+        # that lock is held until COMMIT, and every audited action in the system (and the other import
+        # workers) waits for it. Checked here, the lock is held for one INSERT and the COMMIT.
+        with connection.cursor() as cur:
+            cur.execute("SET CONSTRAINTS ALL IMMEDIATE")
     from chinhquyenso.audit.services import audit_record
 
     audit_record(action="dossiers.imported", object_type="dossiers.dossier", object_id=f"{ids[0]}-{ids[-1]}",
@@ -1277,8 +1288,9 @@ def _import_parallel(*, path: Path, kind: str, digest: str, workers: int, batch_
     every part keeps the single-process checkpoint protocol in ``FILE.checkpoint.partK.json``, so a crash of
     any worker (or of all) resumes each part where it stopped; the rejected records of a part go to
     ``FILE.rejected.partK.jsonl`` and are concatenated, in file order, into ``FILE.rejected.jsonl`` at the end.
-    Batches from different workers take turns on the advisory lock (codes are checked inside it), so a
-    code that appears in two parts is imported once, as in one process."""
+    The workers' batches write at the same time; a code that appears in two parts is imported once, as in
+    one process: the second insert waits for the first worker's transaction and, when that commits, the
+    second batch is rolled back and written again without it (:func:`_commit`)."""
     import multiprocessing
 
     if connection.in_atomic_block:
@@ -1398,12 +1410,10 @@ def _reject_line(record: RawRecord, reasons: list[str]) -> bytes:
     return (json.dumps(entry, ensure_ascii=False, default=str) + "\n").encode("utf-8")
 
 
-def _commit(batch: list[Prepared], rejects: list[bytes], record: RawRecord, batch_no: int, writer: _Writer,
-            checkpoint: Checkpoint, cp_path: Path, rejected_file: IO[bytes], report: ImportReport,
-            after_batch: Callable[[int], None] | None, source: str) -> None:
-    """One batch in one transaction. Just before COMMIT the checkpoint records the batch as *pending*
-    (with a probe: its first new code and id); after COMMIT the pending batch is folded in. A crash in
-    between is resolved on restart by looking the probe up (:meth:`Checkpoint.settle`)."""
+def _write_and_mark(batch: list[Prepared], rejects: list[bytes], record: RawRecord, writer: _Writer,
+                    checkpoint: Checkpoint, cp_path: Path, rejected_file: IO[bytes],
+                    source: str) -> tuple[list[Prepared], list[int], int]:
+    """The batch's transaction: its rows, its rejects and the pending checkpoint, then COMMIT."""
     now = dj_timezone.now()
     with transaction.atomic():
         fresh, ids, events = write_batch(batch, writer, now=now, tail=_dossier_tail(now), source=source)
@@ -1423,6 +1433,42 @@ def _commit(batch: list[Prepared], rejects: list[bytes], record: RawRecord, batc
             "received": [format_moment(min(received)), format_moment(max(received))] if received else None,
         }
         checkpoint.save(cp_path)
+    return fresh, ids, events
+
+
+def _lost_race(exc: BaseException) -> bool:
+    """Did this batch collide with a concurrent import, rather than fail on its own data?
+
+    ``exc`` is psycopg's own error (the COPY runs on the raw connection) or Django's wrapper of it."""
+    error = exc if hasattr(exc, "sqlstate") else exc.__cause__
+    sqlstate = getattr(error, "sqlstate", None)
+    if sqlstate == "40P01":  # deadlock_detected: two batches each waiting for a code the other inserted
+        return True
+    diag = getattr(error, "diag", None)
+    return sqlstate == "23505" and getattr(diag, "constraint_name", None) == _CODE_UNIQUE
+
+
+def _commit(batch: list[Prepared], rejects: list[bytes], record: RawRecord, batch_no: int, writer: _Writer,
+            checkpoint: Checkpoint, cp_path: Path, rejected_file: IO[bytes], report: ImportReport,
+            after_batch: Callable[[int], None] | None, source: str) -> None:
+    """One batch in one transaction. Just before COMMIT the checkpoint records the batch as *pending*
+    (with a probe: its first new code and id); after COMMIT the pending batch is folded in. A crash in
+    between is resolved on restart by looking the probe up (:meth:`Checkpoint.settle`).
+
+    No lock is held across batches: a batch that collides with a concurrent import on a code (PostgreSQL
+    makes the second insert wait for the first transaction, then fails it) is rolled back as a whole and
+    written again, skipping what is in the database by then."""
+    for attempt in itertools.count(1):
+        try:
+            fresh, ids, events = _write_and_mark(batch, rejects, record, writer, checkpoint, cp_path, rejected_file,
+                                                 source)
+            break
+        except Exception as exc:
+            checkpoint.pending = None  # rolled back; the next attempt (or a restart) writes it again
+            if attempt >= _RACE_RETRIES or not _lost_race(exc):
+                raise
+            logger.info("import batch %s of %s collided with a concurrent import (%s); writing it again",
+                        batch_no, source, getattr(exc, "sqlstate", None) or getattr(exc.__cause__, "sqlstate", "?"))
     report.imported += len(ids)
     report.skipped_existing += len(batch) - len(fresh)
     report.rejected += len(rejects)
