@@ -1464,9 +1464,9 @@ def _commit(batch: list[Prepared], rejects: list[bytes], record: RawRecord, batc
                                                  source)
             break
         except Exception as exc:
-            checkpoint.pending = None  # rolled back; the next attempt (or a restart) writes it again
             if attempt >= _RACE_RETRIES or not _lost_race(exc):
                 raise
+            checkpoint.pending = None  # rolled back; the next attempt writes it again
             logger.info("import batch %s of %s collided with a concurrent import (%s); writing it again",
                         batch_no, source, getattr(exc, "sqlstate", None) or getattr(exc.__cause__, "sqlstate", "?"))
     report.imported += len(ids)
