@@ -163,3 +163,35 @@ def test_concurrent_changes_to_the_same_cells_lose_nothing() -> None:
     assert cell("received", period_start=dt.date(2026, 2, 1)) == (threads * per_thread, threads * per_thread)
     assert cell("sync", period_start=dt.date(2026, 2, 1)) == (threads * per_thread, threads * per_thread)
     assert rollups_verify() == []
+
+
+def test_an_import_adds_only_what_it_wrote(db: Any, tmp_path: Any) -> None:
+    """After a historical import the roll-ups gain the imported dossiers (its id range) and nothing else is
+    recomputed: the dossiers already there keep their state row untouched. Running the projector again (a
+    rerun of an import whose roll-up step failed) changes nothing."""
+    import datetime as dt_mod
+
+    from chinhquyenso.core import projectors
+    from chinhquyenso.dossiers import importing
+    from chinhquyenso.dossiers.generate import dossiers_generate
+    from chinhquyenso.procedures.services import procedures_load_demo
+    from chinhquyenso.units.services import units_load_an_giang
+
+    units_load_an_giang()
+    procedures_load_demo()
+    first, second = tmp_path / "a.jsonl", tmp_path / "b.jsonl"
+    dossiers_generate(count=40, year=2025, seed=21, out=first, with_feedback=False)
+    dossiers_generate(count=60, year=2026, seed=22, out=second, with_feedback=False)
+    importing.dossiers_import(path=first)
+    assert DossierRollupState.objects.count() == 40 and rollups_verify() == []
+    stamp = dt_mod.datetime(2020, 1, 1, tzinfo=dt_mod.UTC)
+    DossierRollupState.objects.update(updated_at=stamp)  # mark the states the first import left
+
+    report = importing.dossiers_import(path=second)
+    assert report.imported == 60 and report.finished is not None
+    assert DossierRollupState.objects.count() == 100
+    assert DossierRollupState.objects.filter(updated_at=stamp).count() == 40  # not recomputed
+    assert rollups_verify() == []
+    before = rollup_table()
+    projectors.dispatch(importing.STREAM, report.finished)  # again: every dossier in the range has a state
+    assert rollup_table() == before and DossierRollupState.objects.count() == 100
