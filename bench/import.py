@@ -8,7 +8,7 @@ dossiers, components, fees, results, supplements and events). The baseline then 
 read back from the tables the import filled, into scratch copies of those tables (same columns and
 indexes, no foreign keys): PostgreSQL ``COPY … FROM STDIN`` of pre-rendered text, or SQLite
 ``executemany``. The figure is dossiers/s of the import beside dossiers/s of the bare bulk load.
-The indicator roll-up rebuild that the import triggers at the end is timed separately.
+The roll-up step the import triggers at the end (adding the imported id range) is in the wall figure only.
 ``--workers W`` passes ``--workers W`` to ``import-dossiers`` on PostgreSQL (SQLite always imports with one).
 """
 
@@ -33,7 +33,7 @@ _RATE = re.compile(r"trong ([\d.,]+) giây")
 
 
 def run_import(env: dict[str, str], path: Path, workers: int = 1) -> tuple[float, float, str]:
-    """(import seconds as the importer measures it, wall seconds incl. start-up and roll-up rebuild, output)."""
+    """(import seconds as the importer measures it, wall seconds incl. start-up and roll-up step, output)."""
     start = time.perf_counter()
     result = subprocess.run([sys.executable, "-m", "chinhquyenso", "import-dossiers", str(path), "--no-progress",
                              "--workers", str(workers)], env=env, capture_output=True, text=True, check=False)
@@ -124,7 +124,7 @@ def run(kind: str, dossiers: int, seed: int, workers: int = 1) -> dict[str, obje
     print(f"[{kind}] {output}")
     print(f"[{kind}] generate: {dossiers / generated:,.0f} dossiers/s; file {source.name}")
     print(f"[{kind}] import-dossiers --workers {workers}: {rate:,.0f} dossiers/s ({rows / seconds:,.0f} rows/s over "
-          f"{rows:,} rows in 6 tables); wall incl. start-up and roll-up rebuild {wall:.1f} s")
+          f"{rows:,} rows in 6 tables); wall incl. start-up and roll-ups {wall:.1f} s")
     print(f"[{kind}] baseline, {label}: {base:,.0f} dossiers/s ({rows / base_seconds:,.0f} rows/s)")
     print(f"[{kind}] ratio import/baseline: {rate / base:.2f}")
     return {"db": kind, "import": rate, "baseline": base}

@@ -53,7 +53,8 @@ def test_checkout_then_pay_on_the_gateway(world: Province, gateway: MockGateway,
     page = httpx.get(f"{gateway.url}/pay/{tx}")
     assert page.status_code == 200 and "1.258.000 đ" in page.text and "<script" not in page.text
     gateway.pay(tx)
-    assert [(d.seq, d.status, d.http_status) for d in gateway.state.deliveries] == [(2, "paid", 200)]
+    deliveries = gateway.state.deliveries
+    assert [(d.seq, d.status, d.http_status) for d in deliveries] == [(2, "paid", 200)], (deliveries, outcomes())
     bill.refresh_from_db()
     assert bill.status == BillStatus.PAID
     d = bill.dossier

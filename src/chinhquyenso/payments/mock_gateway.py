@@ -256,7 +256,9 @@ class MockGatewayServer(ThreadingHTTPServer):
         headers = {"Content-Type": "application/json", SIGNATURE_HEADER: sign(secret, body)}
         try:
             response = httpx.post(tx.callback_url, content=body, headers=headers, timeout=15.0)
-            delivery = Delivery(tx.transaction_id, int(message["seq"]), str(message["status"]), response.status_code)
+            # A refusal keeps the start of the answer: a test that sees an unexpected status can say why.
+            delivery = Delivery(tx.transaction_id, int(message["seq"]), str(message["status"]), response.status_code,
+                                "" if response.is_success else response.text[:500])
         except httpx.HTTPError as exc:
             delivery = Delivery(tx.transaction_id, int(message["seq"]), str(message["status"]), None, str(exc))
         self.state.record(delivery)
