@@ -305,26 +305,34 @@ def _sum(facts: Iterable[Sequence[Any]], sign: int, into: dict[Key, list[int]]) 
         cell[1] += sign * den
 
 
+_CELL_COLUMNS = "metric, grain, period_start, agency_id, unit_id, procedure_id, numerator, denominator"
+
+
+def _delta_rows(deltas: dict[Key, list[int]]) -> list[tuple[Any, ...]]:
+    """The non-zero deltas as cell rows, in key order (concurrent writers lock cells in the same order)."""
+    return [(*key, num, den) for key, (num, den) in sorted(deltas.items()) if num or den]
+
+
+def _add_on_conflict(table: str) -> str:
+    """The tail of an INSERT into the roll-up table that adds to a cell already there."""
+    return ("ON CONFLICT (metric, grain, period_start, agency_id, unit_id, procedure_id) DO UPDATE SET "
+            f"numerator = {table}.numerator + excluded.numerator, "
+            f"denominator = {table}.denominator + excluded.denominator")
+
+
 def _upsert(deltas: dict[Key, list[int]]) -> None:
-    rows = [(*key, num, den) for key, (num, den) in sorted(deltas.items()) if num or den]
+    rows = _delta_rows(deltas)
     if not rows:
         return
     table = connection.ops.quote_name(IndicatorRollup._meta.db_table)
-    columns = "metric, grain, period_start, agency_id, unit_id, procedure_id, numerator, denominator"
     with connection.cursor() as cursor:
         for start in range(0, len(rows), 500):
             chunk = rows[start:start + 500]
             values = ", ".join(["(%s, %s, %s, %s, %s, %s, %s, %s)"] * len(chunk))
             cursor.execute(
-                f"INSERT INTO {table} ({columns}) VALUES {values} "  # noqa: S608 — names are constants
-                "ON CONFLICT (metric, grain, period_start, agency_id, unit_id, procedure_id) DO UPDATE SET "
-                f"numerator = {table}.numerator + excluded.numerator, "
-                f"denominator = {table}.denominator + excluded.denominator",
+                f"INSERT INTO {table} ({_CELL_COLUMNS}) VALUES {values} {_add_on_conflict(table)}",  # noqa: S608
                 [value for row in chunk for value in row],
             )
-
-
-_CELL_COLUMNS = "metric, grain, period_start, agency_id, unit_id, procedure_id, numerator, denominator"
 
 
 def _upsert_many(deltas: dict[Key, list[int]]) -> None:
@@ -334,7 +342,7 @@ def _upsert_many(deltas: dict[Key, list[int]]) -> None:
     if connection.vendor != "postgresql":
         _upsert(deltas)
         return
-    rows = [(*key, num, den) for key, (num, den) in sorted(deltas.items()) if num or den]
+    rows = _delta_rows(deltas)
     if not rows:
         return
     table = connection.ops.quote_name(IndicatorRollup._meta.db_table)
@@ -349,10 +357,7 @@ def _upsert_many(deltas: dict[Key, list[int]]) -> None:
                 copy.write_row(row)
         cursor.execute(
             f"INSERT INTO {table} ({_CELL_COLUMNS}) SELECT {_CELL_COLUMNS} FROM indicators_rollup_delta "  # noqa: S608
-            "ORDER BY metric, grain, period_start, agency_id, unit_id, procedure_id "
-            "ON CONFLICT (metric, grain, period_start, agency_id, unit_id, procedure_id) DO UPDATE SET "
-            f"numerator = {table}.numerator + excluded.numerator, "
-            f"denominator = {table}.denominator + excluded.denominator")
+            f"ORDER BY metric, grain, period_start, agency_id, unit_id, procedure_id {_add_on_conflict(table)}")
         cursor.execute("DROP TABLE indicators_rollup_delta")  # on failure the transaction's rollback drops it
 
 
@@ -424,7 +429,7 @@ def rollups_rebuild(*, batch_size: int = 5000, progress: Callable[[int, int], No
             last = ids[-1]
             if progress is not None:
                 progress(seen, total)
-        _insert_cells([(*key, num, den) for key, (num, den) in sorted(sums.items()) if num or den])
+        _insert_cells(_delta_rows(sums))
     return RebuildSummary(dossiers=seen, cells=len(sums))
 
 
