@@ -335,6 +335,15 @@ def _upsert(deltas: dict[Key, list[int]]) -> None:
             )
 
 
+def _copy_cells(table: str, rows: list[tuple[Any, ...]]) -> None:
+    """COPY cell rows into ``table`` (PostgreSQL, the caller's transaction)."""
+    raw = connection.connection
+    assert raw is not None
+    with raw.cursor() as cur, cur.copy(f"COPY {table} ({_CELL_COLUMNS}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row(row)
+
+
 def _upsert_many(deltas: dict[Key, list[int]]) -> None:
     """:func:`_upsert` for many cells at once (an import's worth). On PostgreSQL the cells are COPYed into a
     temporary table and added with one ``INSERT … SELECT … ON CONFLICT``: the 500-row ``VALUES`` statements
@@ -350,11 +359,7 @@ def _upsert_many(deltas: dict[Key, list[int]]) -> None:
         cursor.execute("CREATE TEMPORARY TABLE indicators_rollup_delta (metric varchar(24), grain varchar(1), "
                        "period_start date, agency_id integer, unit_id integer, procedure_id integer, "
                        "numerator bigint, denominator bigint)")
-        raw = connection.connection
-        assert raw is not None
-        with raw.cursor() as cur, cur.copy(f"COPY indicators_rollup_delta ({_CELL_COLUMNS}) FROM STDIN") as copy:
-            for row in rows:
-                copy.write_row(row)
+        _copy_cells("indicators_rollup_delta", rows)
         cursor.execute(
             f"INSERT INTO {table} ({_CELL_COLUMNS}) SELECT {_CELL_COLUMNS} FROM indicators_rollup_delta "  # noqa: S608
             f"ORDER BY metric, grain, period_start, agency_id, unit_id, procedure_id {_add_on_conflict(table)}")
@@ -484,9 +489,12 @@ def _insert_states(rows: list[tuple[int, str, datetime]]) -> None:
 
 
 def _insert_cells(rows: list[tuple[Any, ...]]) -> None:
-    _executemany(IndicatorRollup._meta.db_table, (
-        "metric", "grain", "period_start", "agency_id", "unit_id", "procedure_id", "numerator", "denominator",
-    ), rows, casts={"period_start": "date"})
+    """Cells into the (emptied) roll-up table: COPY on PostgreSQL, ``executemany`` on SQLite."""
+    if connection.vendor == "postgresql":
+        if rows:
+            _copy_cells(connection.ops.quote_name(IndicatorRollup._meta.db_table), rows)
+        return
+    _executemany(IndicatorRollup._meta.db_table, _CELL_COLUMNS.split(", "), rows, casts={})
 
 
 def rollup_table() -> dict[Key, tuple[int, int]]:
